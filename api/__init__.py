@@ -1,0 +1,1 @@
+"""FastAPI wiring (thin): collector, profiles, segments, consent, audit and privacy routes."""

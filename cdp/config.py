@@ -1,0 +1,454 @@
+"""The product's one configuration object, loaded from ``cdp.yaml``.
+
+``load_config()`` reads the file once per process (path from the argument, ``CDP_CONFIG`` or
+``./cdp.yaml``), interpolates ``${ENV_VAR}`` / ``${ENV_VAR:-default}`` references so secrets
+stay out of the file, and validates everything into :class:`Settings`. A wrong file raises one
+:class:`ConfigError` whose message names the key path and the problem, e.g.::
+
+    cdp.yaml: sources.crm.fields.frist_name: unknown canonical field; expected one of ...
+
+Field mappings accept a string shorthand (``email: Email``) or ``{column:, format:}``; format names
+are the ones :mod:`cdp.models.fields` lists for that canonical field.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from cdp.errors import CdpError
+from cdp.models.fields import CANONICAL_FIELDS, FIELD_FORMATS, TIMESTAMP_FORMATS
+
+__all__ = [
+    "ApiKey",
+    "ConfigError",
+    "ConsentColumn",
+    "DestinationConfig",
+    "FieldMapping",
+    "KafkaSettings",
+    "LegalBasis",
+    "Purpose",
+    "Role",
+    "Settings",
+    "SourceConfig",
+    "load_config",
+    "resolve_config_path",
+]
+
+DEFAULT_CONFIG = "cdp.yaml"
+CONFIG_ENV = "CDP_CONFIG"
+
+Role = Literal["collector", "marketing", "ai_service", "dpo", "admin"]
+LegalBasis = Literal["consent", "legitimate_interest", "contract", "legal_obligation", "opt_out"]
+SourceKind = Literal["crm", "erp", "web", "other"]
+SourceFormat = Literal["csv", "jsonl", "parquet", "segment", "kafka"]
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class ConfigError(CdpError):
+    """The configuration file is missing, unreadable or invalid.
+
+    ``key_path`` is the dotted path of the first offending key (empty for file-level problems).
+    """
+
+    def __init__(self, message: str, *, key_path: str = "", file: Path | None = None) -> None:
+        self.key_path = key_path
+        self.file = file
+        self.problem = message
+        prefix = f"{file.name}: " if file else ""
+        super().__init__(f"{prefix}{key_path + ': ' if key_path else ''}{message}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _column_shorthand(value: Any) -> Any:
+    return {"column": value} if isinstance(value, str) else value
+
+
+class FieldMapping(_Strict):
+    """Where a canonical field comes from in a source: a column and its format."""
+
+    column: str = Field(min_length=1)
+    format: str = "auto"
+
+
+_Mapping = Annotated[FieldMapping, BeforeValidator(_column_shorthand)]
+
+
+class ConsentColumn(_Strict):
+    """A source column that carries a consent statement for one purpose.
+
+    ``true_means`` says what a true value states (``HasOptedOutOfEmail: true`` means denied).
+    A false opt-out flag is *not* a grant: the opposite value states nothing.
+    """
+
+    column: str = Field(min_length=1)
+    true_means: Literal["granted", "denied"]
+
+
+class KafkaSettings(_Strict):
+    """Connection of a ``format: kafka`` source (librdkafka options pass through ``options``)."""
+
+    brokers: str = Field(min_length=1)
+    topic: str = Field(min_length=1)
+    group_id: str = "cdp"
+    options: dict[str, str] = Field(default_factory=dict)
+
+
+class SourceConfig(_Strict):
+    """One input: how its records map onto the canonical identity fields."""
+
+    name: str
+    kind: SourceKind
+    format: SourceFormat
+    record_id: str | None = None
+    updated_at: _Mapping | None = None
+    deleted: str | None = None
+    fields: dict[str, _Mapping] = Field(default_factory=dict)
+    default_region: str | None = None
+    consent: dict[str, ConsentColumn] = Field(default_factory=dict)
+    write_keys: list[str] = Field(default_factory=list)
+    kafka: KafkaSettings | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("source names are lower-case letters, digits and _, starting a letter")
+        return value
+
+    @field_validator("default_region")
+    @classmethod
+    def _check_region(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z]{2}", value):
+            raise ValueError("must be an ISO 3166 alpha-2 country code such as CH or DE")
+        return value.upper() if value else value
+
+    @field_validator("fields")
+    @classmethod
+    def _check_fields(cls, value: dict[str, FieldMapping]) -> dict[str, FieldMapping]:
+        for name, mapping in value.items():
+            if name not in FIELD_FORMATS:
+                raise _KeyProblemError(
+                    name, f"unknown canonical field; expected one of {', '.join(CANONICAL_FIELDS)}"
+                )
+            if mapping.format not in FIELD_FORMATS[name]:
+                raise _KeyProblemError(
+                    f"{name}.format",
+                    f"bad format name {mapping.format!r} for {name}; "
+                    f"expected one of {', '.join(FIELD_FORMATS[name])}",
+                )
+        return value
+
+    @field_validator("updated_at")
+    @classmethod
+    def _check_updated_at(cls, value: FieldMapping | None) -> FieldMapping | None:
+        if value is not None and value.format not in TIMESTAMP_FORMATS:
+            raise _KeyProblemError(
+                "format",
+                f"bad format name {value.format!r}; expected one of {', '.join(TIMESTAMP_FORMATS)}",
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> SourceConfig:
+        structured = self.format != "segment"
+        if structured and not self.record_id:
+            raise _KeyProblemError(
+                "record_id", f"missing record_id (needed for format {self.format})"
+            )
+        if structured and not self.fields:
+            raise _KeyProblemError("fields", "a record source needs at least one field mapping")
+        if self.format == "segment" and self.fields:
+            raise _KeyProblemError("fields", "Segment sources map reserved traits; remove fields")
+        if self.write_keys and self.format != "segment":
+            raise _KeyProblemError("write_keys", "write keys only apply to format: segment")
+        if self.format == "kafka" and self.kafka is None:
+            raise _KeyProblemError("kafka", "format kafka needs kafka: {brokers:, topic:}")
+        return self
+
+
+class Purpose(_Strict):
+    """A use of personal data, with its channel and legal basis per jurisdiction."""
+
+    description: str = ""
+    channel: str | None = None
+    legal_basis: dict[str, LegalBasis]
+    direct_marketing: bool = False
+
+    @field_validator("legal_basis", mode="before")
+    @classmethod
+    def _one_basis_everywhere(cls, value: Any) -> Any:
+        return {"default": value} if isinstance(value, str) else value
+
+    @field_validator("legal_basis")
+    @classmethod
+    def _has_default(cls, value: dict[str, LegalBasis]) -> dict[str, LegalBasis]:
+        if not value:
+            raise ValueError("give a legal basis (one value, or one per jurisdiction)")
+        return value
+
+
+class DestinationConfig(_Strict):
+    """Where activations go. Secrets are referenced through ``${ENV_VAR}``."""
+
+    kind: Literal["file", "webhook"]
+    purpose: str
+    path: str | None = None
+    url: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_target(self) -> DestinationConfig:
+        if self.kind == "file" and not self.path:
+            raise _KeyProblemError("path", "a file destination needs path")
+        if self.kind == "webhook" and not (
+            self.url and self.url.startswith(("http://", "https://"))
+        ):
+            raise _KeyProblemError("url", "a webhook destination needs an http(s) url")
+        return self
+
+
+class ApiKey(_Strict):
+    """An API key: only the sha256 (hex) of the key is stored, never the key."""
+
+    name: str = Field(min_length=1)
+    role: Role
+    sha256: str
+
+    @field_validator("sha256")
+    @classmethod
+    def _check_digest(cls, value: str) -> str:
+        value = value.lower()
+        if not _SHA256.match(value):
+            raise ValueError("must be the 64-character hex sha256 of the key")
+        return value
+
+
+class Settings(_Strict):
+    """Everything ``cdp.yaml`` holds, validated. Read once per process and passed in."""
+
+    lakehouse: str = "./lakehouse"
+    storage_options: dict[str, str] = Field(default_factory=dict)
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    purposes: dict[str, Purpose] = Field(default_factory=dict)
+    segments: dict[str, Any] | str = Field(default_factory=dict)
+    destinations: dict[str, DestinationConfig] = Field(default_factory=dict)
+    api_keys: list[ApiKey] = Field(default_factory=list)
+
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+    _path: Path | None = PrivateAttr(default=None)
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _name_sources(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {
+                k: ({"name": k, **v} if isinstance(v, Mapping) and "name" not in v else v)
+                for k, v in value.items()
+            }
+        return value
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> Settings:
+        for name in self.purposes:
+            if not _NAME.match(name):
+                raise _KeyProblemError(f"purposes.{name}", "purpose names are lower_snake_case")
+        for sname, source in self.sources.items():
+            if source.name != sname:
+                raise _KeyProblemError(f"sources.{sname}.name", "must equal its key")
+            for purpose in source.consent:
+                if purpose not in self.purposes:
+                    raise _KeyProblemError(
+                        f"sources.{sname}.consent.{purpose}", "unknown purpose (not in purposes)"
+                    )
+        for dname, dest in self.destinations.items():
+            if dest.purpose not in self.purposes:
+                raise _KeyProblemError(f"destinations.{dname}.purpose", "unknown purpose")
+        seen_keys: set[str] = set()
+        seen_names: set[str] = set()
+        for i, key in enumerate(self.api_keys):
+            if key.name in seen_names:
+                raise _KeyProblemError(f"api_keys.{i}.name", f"duplicate API key name {key.name!r}")
+            if key.sha256 in seen_keys:
+                raise _KeyProblemError(f"api_keys.{i}.sha256", "the same key is listed twice")
+            seen_names.add(key.name)
+            seen_keys.add(key.sha256)
+        write_keys: set[str] = set()
+        for sname, source in self.sources.items():
+            for wk in source.write_keys:
+                if wk in write_keys:
+                    raise _KeyProblemError(f"sources.{sname}.write_keys", "write key used twice")
+                write_keys.add(wk)
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder relative paths in the file are resolved against (the file's folder)."""
+        return self._base_dir
+
+    @property
+    def path(self) -> Path | None:
+        """The file these settings were loaded from, if any."""
+        return self._path
+
+    @property
+    def lakehouse_uri(self) -> str:
+        """The lakehouse root: an object-store URI as given, a local path made absolute."""
+        if "://" in self.lakehouse:
+            return self.lakehouse
+        root = Path(self.lakehouse).expanduser()
+        return str(root if root.is_absolute() else (self._base_dir / root).resolve())
+
+    def source(self, name: str) -> SourceConfig:
+        """The source called ``name``, or a ConfigError naming the sources there are."""
+        try:
+            return self.sources[name]
+        except KeyError:
+            known = ", ".join(sorted(self.sources)) or "none"
+            raise ConfigError(f"unknown source {name!r}; configured: {known}") from None
+
+    def with_base_dir(self, base_dir: Path, path: Path | None = None) -> Settings:
+        """A copy whose relative paths resolve against ``base_dir``."""
+        clone = self.model_copy()
+        clone._base_dir = base_dir
+        clone._path = path
+        return clone
+
+
+class _KeyProblemError(ValueError):
+    """Raised inside validators to point at a key below the one being validated."""
+
+    def __init__(self, sub_path: str, problem: str) -> None:
+        self.sub_path = sub_path
+        self.problem = problem
+        super().__init__(f"{sub_path}: {problem}")
+
+
+def _find_duplicate_key(node: yaml.Node, path: str = "") -> tuple[str, int] | None:
+    """Path and line of the first duplicate mapping key (YAML would keep the last silently)."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            key_path = f"{path}.{key}" if path else key
+            if key in seen:
+                return key_path, key_node.start_mark.line + 1
+            seen.add(key)
+            found = _find_duplicate_key(value_node, key_path)
+            if found:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            found = _find_duplicate_key(item, f"{path}.{i}" if path else str(i))
+            if found:
+                return found
+    return None
+
+
+def _interpolate(value: Any, path: str) -> Any:
+    if isinstance(value, str):
+
+        def replace(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            found = os.environ.get(name, default)
+            if found is None:
+                raise ConfigError(f"environment variable {name} is not set", key_path=path)
+            return found
+
+        return _ENV_REF.sub(replace, value)
+    if isinstance(value, dict):
+        return {k: _interpolate(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, f"{path}.{i}") for i, v in enumerate(value)]
+    return value
+
+
+def _first_problem(error: ValidationError) -> tuple[str, str, int]:
+    details = error.errors(include_url=False, include_input=False)
+    first = details[0]
+    parts = [str(p) for p in first["loc"]]
+    # pydantic reports the function name of BeforeValidator unions as a loc element; drop them
+    parts = [p for p in parts if not p.startswith("function-")]
+    ctx = first.get("ctx") or {}
+    cause = ctx.get("error")
+    if isinstance(cause, _KeyProblemError):
+        parts.append(cause.sub_path)
+        message = cause.problem
+    elif first["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif first["type"] == "missing":
+        message = "required key is missing"
+    else:
+        message = first["msg"].removeprefix("Value error, ")
+    return ".".join(parts), message, len(details) - 1
+
+
+def resolve_config_path(path: str | Path | None = None) -> Path:
+    """The config file to use: ``path``, else ``$CDP_CONFIG``, else ``./cdp.yaml``."""
+    return Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG).expanduser()
+
+
+def parse_config(data: Any, *, base_dir: Path | None = None, file: Path | None = None) -> Settings:
+    """Validate already-parsed YAML/JSON data into :class:`Settings`."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("the top level must be a mapping of keys", file=file)
+    try:
+        data = _interpolate(data, "")
+    except ConfigError as e:
+        raise ConfigError(e.problem, key_path=e.key_path, file=file) from None
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as e:
+        key_path, message, more = _first_problem(e)
+        if more:
+            message += f" (and {more} more problem{'s' if more > 1 else ''})"
+        raise ConfigError(message, key_path=key_path, file=file) from e
+    return settings.with_base_dir(base_dir or Path.cwd(), file)
+
+
+def load_config(path: str | Path | None = None) -> Settings:
+    """Load and validate the configuration file (see :func:`resolve_config_path`)."""
+    file = resolve_config_path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"configuration file not found: {file} (pass --config or set {CONFIG_ENV})"
+        ) from None
+    except OSError as e:
+        raise ConfigError(f"cannot read configuration file {file}: {e.strerror}") from e
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        duplicate = _find_duplicate_key(node) if node is not None else None
+        if duplicate:
+            key_path, line = duplicate
+            raise ConfigError(f"duplicate key (line {line})", key_path=key_path, file=file)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"not valid YAML{where}", file=file) from e
+    return parse_config(data, base_dir=file.resolve().parent, file=file)

@@ -1,0 +1,1 @@
+"""Dagster wiring (thin): assets, checks, sensors and resources over the domain packages."""

@@ -1,0 +1,327 @@
+"""The catalogue of every lakehouse table: name, Arrow schema, partitioning and key.
+
+This is the contract of DESIGN §4 in code. Other packages refer to tables by these names and
+write rows with these columns; :class:`storage.Lakehouse` creates the tables from here and casts
+every write to the table's schema, so a wrong column fails loudly instead of drifting the table.
+
+Conventions: every timestamp is ``timestamp[us, UTC]``; free-form JSON (event properties, traits,
+per-comparison weights) is a JSON string column (lossless, readable with ``str.json_decode``);
+partition columns are dates derived from a timestamp of the row (see ``TableSpec.derived``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+__all__ = ["TABLES", "TableSpec", "table_spec"]
+
+_TS = pa.timestamp("us", tz="UTC")
+_S = pa.string()
+
+
+def _f(name: str, type_: pa.DataType, *, required: bool = False) -> pa.Field:
+    return pa.field(name, type_, nullable=not required)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table of the lakehouse."""
+
+    name: str
+    description: str
+    schema: pa.Schema
+    #: Columns that identify a row (upserts merge on them; dedup keys for appends).
+    key: tuple[str, ...]
+    partition_by: tuple[str, ...] = ()
+    #: Partition column -> the timestamp column its date is derived from when a writer omits it.
+    derived: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.schema.names)
+
+    @property
+    def required(self) -> list[str]:
+        """Columns that must not be null."""
+        return [f.name for f in self.schema if not f.nullable]
+
+
+_IDENTITY_FIELDS = [
+    _f("first_name", _S),
+    _f("last_name", _S),
+    _f("full_name", _S),
+    _f("email", _S),
+    _f("phone", _S),
+    _f("birth_date", pa.date32()),
+    _f("street", _S),
+    _f("postcode", _S),
+    _f("city", _S),
+    _f("country", _S),
+    _f("company", _S),
+]
+
+_SPECS = [
+    TableSpec(
+        "raw_events",
+        "Every payload as received, before parsing (bytes kept as they came).",
+        pa.schema(
+            [
+                _f("raw_id", _S, required=True),
+                _f("source", _S, required=True),
+                _f("received_at", _TS, required=True),
+                _f("content_type", _S),
+                _f("payload", pa.binary(), required=True),
+                _f("ingest_batch", _S),
+                _f("received_date", pa.date32(), required=True),
+            ]
+        ),
+        key=("raw_id",),
+        partition_by=("received_date",),
+        derived={"received_date": "received_at"},
+    ),
+    TableSpec(
+        "events",
+        "One unified event (web messages and CRM/ERP record changes); event_id is unique.",
+        pa.schema(
+            [
+                _f("event_id", _S, required=True),
+                _f("source", _S, required=True),
+                _f("event_type", _S, required=True),
+                _f("event_name", _S),
+                _f("occurred_at", _TS, required=True),
+                _f("received_at", _TS, required=True),
+                _f("sent_at", _TS),
+                _f("source_record_id", _S),
+                _f("user_id", _S),
+                _f("anonymous_id", _S),
+                _f("message_id", _S),
+                _f("properties", _S),
+                _f("traits", _S),
+                _f("context", _S),
+                _f("ingested_at", _TS),
+                _f("event_date", pa.date32(), required=True),
+            ]
+        ),
+        key=("event_id",),
+        partition_by=("event_date",),
+        derived={"event_date": "occurred_at"},
+    ),
+    TableSpec(
+        "quarantine",
+        "Typed dead letters: every rejected input with its reason; nothing is dropped.",
+        pa.schema(
+            [
+                _f("quarantine_id", _S, required=True),
+                _f("source", _S, required=True),
+                _f("received_at", _TS, required=True),
+                _f("payload", pa.binary()),
+                _f("error_type", _S, required=True),
+                _f("error", _S, required=True),
+                _f("field", _S),
+                _f("stage", _S),
+                _f("record_ref", _S),
+                _f("ingest_batch", _S),
+                _f("received_date", pa.date32(), required=True),
+            ]
+        ),
+        key=("quarantine_id",),
+        partition_by=("received_date",),
+        derived={"received_date": "received_at"},
+    ),
+    TableSpec(
+        "identity_records",
+        "Latest version of each source identity, with canonical display fields and match keys.",
+        pa.schema(
+            [
+                _f("source", _S, required=True),
+                _f("source_record_id", _S, required=True),
+                _f("updated_at", _TS),
+                _f("deleted", pa.bool_(), required=True),
+                *_IDENTITY_FIELDS,
+                _f("first_name_key", _S),
+                _f("last_name_key", _S),
+                _f("email_key", _S),
+                _f("street_key", _S),
+                _f("postcode_key", _S),
+                _f("city_key", _S),
+                _f("user_id", _S),
+                _f("anonymous_id", _S),
+                _f("attributes", _S),
+                _f("ingested_at", _TS),
+            ]
+        ),
+        key=("source", "source_record_id"),
+        partition_by=("source",),
+    ),
+    TableSpec(
+        "identity_map",
+        "Which customer each source identity belongs to.",
+        pa.schema(
+            [
+                _f("source", _S, required=True),
+                _f("source_record_id", _S, required=True),
+                _f("customer_id", _S, required=True),
+                _f("match_probability", pa.float64()),
+                _f("run_id", _S),
+                _f("resolved_at", _TS),
+            ]
+        ),
+        key=("source", "source_record_id"),
+    ),
+    TableSpec(
+        "identity_links",
+        "Scored record pairs kept as evidence, with per-comparison match weights (JSON).",
+        pa.schema(
+            [
+                _f("left_source", _S, required=True),
+                _f("left_record_id", _S, required=True),
+                _f("right_source", _S, required=True),
+                _f("right_record_id", _S, required=True),
+                _f("match_probability", pa.float64(), required=True),
+                _f("match_weight", pa.float64()),
+                _f("weights", _S),
+                _f("evidence", _S),
+                _f("decision", _S),
+                _f("veto_reason", _S),
+                _f("run_id", _S),
+                _f("created_at", _TS),
+            ]
+        ),
+        key=("left_source", "left_record_id", "right_source", "right_record_id"),
+    ),
+    TableSpec(
+        "identity_merges",
+        "History of customer id changes (merges, splits, overrides); old ids keep resolving.",
+        pa.schema(
+            [
+                _f("old_customer_id", _S, required=True),
+                _f("new_customer_id", _S, required=True),
+                _f("reason", _S, required=True),
+                _f("kind", _S),
+                _f("run_id", _S),
+                _f("at", _TS, required=True),
+            ]
+        ),
+        key=("old_customer_id", "new_customer_id", "at"),
+    ),
+    TableSpec(
+        "consent_ledger",
+        "Append-only, bitemporal consent statements (captured_at = valid time, "
+        "recorded_at = system time).",
+        pa.schema(
+            [
+                _f("consent_id", _S, required=True),
+                _f("idempotency_key", _S, required=True),
+                _f("subject_type", _S, required=True),
+                _f("subject_hash", _S, required=True),
+                _f("subject_value", _S),
+                _f("customer_id", _S),
+                _f("purpose", _S, required=True),
+                _f("channel", _S),
+                _f("status", _S, required=True),
+                _f("legal_basis", _S),
+                _f("jurisdiction", _S),
+                _f("captured_at", _TS, required=True),
+                _f("expires_at", _TS),
+                _f("recorded_at", _TS, required=True),
+                _f("source", _S, required=True),
+                _f("method", _S),
+                _f("notice_version", _S),
+                _f("evidence", _S),
+                _f("evidence_hash", _S),
+                _f("supersedes", _S),
+            ]
+        ),
+        key=("idempotency_key",),
+    ),
+    TableSpec(
+        "profiles",
+        "One unified customer: golden traits with provenance, identifiers, computed traits.",
+        pa.schema(
+            [
+                _f("customer_id", _S, required=True),
+                *_IDENTITY_FIELDS,
+                _f("identifiers", pa.list_(_S)),
+                _f("sources", pa.list_(_S)),
+                _f("traits", _S),
+                _f("provenance", _S),
+                _f("first_seen", _TS),
+                _f("last_seen", _TS),
+                _f("order_count", pa.int64()),
+                _f("order_value", pa.float64()),
+                _f("event_count_30d", pa.int64()),
+                _f("identity_version", pa.int64()),
+                _f("updated_at", _TS, required=True),
+            ]
+        ),
+        key=("customer_id",),
+    ),
+    TableSpec(
+        "segment_membership",
+        "Who was in which segment when (entered_at/exited_at history).",
+        pa.schema(
+            [
+                _f("segment", _S, required=True),
+                _f("customer_id", _S, required=True),
+                _f("entered_at", _TS, required=True),
+                _f("exited_at", _TS),
+                _f("build_id", _S),
+            ]
+        ),
+        key=("segment", "customer_id", "entered_at"),
+        partition_by=("segment",),
+    ),
+    TableSpec(
+        "activation_log",
+        "Every consent-gate decision for an activation, with the evidence and versions used.",
+        pa.schema(
+            [
+                _f("activation_id", _S, required=True),
+                _f("activation_type", _S, required=True),
+                _f("customer_id", _S),
+                _f("subject", _S),
+                _f("purpose", _S, required=True),
+                _f("destination", _S),
+                _f("segment", _S),
+                _f("allowed", pa.bool_(), required=True),
+                _f("reason", _S, required=True),
+                _f("reason_codes", pa.list_(_S)),
+                _f("evidence_ids", pa.list_(_S)),
+                _f("ledger_version", pa.int64()),
+                _f("identity_version", pa.int64()),
+                _f("table_versions", _S),
+                _f("decided_at", _TS, required=True),
+                _f("decided_date", pa.date32(), required=True),
+            ]
+        ),
+        key=("activation_id",),
+        partition_by=("decided_date",),
+        derived={"decided_date": "decided_at"},
+    ),
+    TableSpec(
+        "suppression",
+        "Erased identifiers (keyed hash only): re-ingest of them is blocked.",
+        pa.schema(
+            [
+                _f("identifier_hash", _S, required=True),
+                _f("identifier_type", _S),
+                _f("erased_at", _TS, required=True),
+                _f("request_id", _S),
+            ]
+        ),
+        key=("identifier_hash",),
+    ),
+]
+
+#: Every table of the lakehouse by name.
+TABLES: dict[str, TableSpec] = {spec.name: spec for spec in _SPECS}
+
+
+def table_spec(name: str) -> TableSpec:
+    """The spec of table ``name``; ``KeyError`` naming the known tables otherwise."""
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise KeyError(f"unknown table {name!r}; tables: {', '.join(TABLES)}") from None

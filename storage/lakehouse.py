@@ -1,0 +1,453 @@
+"""Delta Lake operations over the table catalogue.
+
+One :class:`Lakehouse` per root (a local folder or an object-store URI such as ``s3://bucket/cdp``
+with ``storage_options``; both go through the same code: delta-rs for writes, Polars for reads).
+
+- ``append`` casts rows to the table schema and, given ``app_id``/``txn_version``, commits an
+  application transaction so a replayed batch is written once (exactly-once sinks).
+- ``upsert`` merges by the table key, optionally only when the incoming row is newer.
+- ``delete`` by SQL predicate; ``compact`` and ``vacuum`` for maintenance and erasure.
+- ``scan``/``read`` return Polars frames at the latest version, or as of a version or timestamp.
+
+Concurrent writers (threads or processes) are safe: delta-rs commits optimistically and retries
+non-conflicting appends; on a commit conflict we reload the table and retry the whole operation,
+re-checking the application transaction first, so a retry never writes a batch twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, TypeAlias, TypeVar
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+
+from cdp.errors import CdpError
+from storage.catalog import TABLES, TableSpec, table_spec
+
+__all__ = [
+    "Lakehouse",
+    "StorageError",
+    "TableMissingError",
+    "WriteResult",
+    "as_arrow",
+]
+
+logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+RowData: TypeAlias = pa.Table | pa.RecordBatch | pl.DataFrame | Sequence[Mapping[str, Any]]
+
+_MAX_ATTEMPTS = 25
+
+
+class StorageError(CdpError):
+    """A lakehouse operation failed (bad data for a table, unreachable store, conflicts)."""
+
+
+class TableMissingError(StorageError):
+    """The table has not been created yet (run ``cdp init``)."""
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """Outcome of a write: the table version after it and how many rows it wrote."""
+
+    table: str
+    version: int
+    rows: int
+    #: True when an idempotent append found its transaction already committed.
+    skipped: bool = False
+
+
+def as_arrow(data: RowData, spec: TableSpec) -> pa.Table:
+    """Cast ``data`` to the table's schema.
+
+    Missing nullable columns are filled with nulls, derived partition columns are computed,
+    unknown columns and nulls in required columns raise :class:`StorageError` naming the column
+    (never the values: rows hold personal data).
+    """
+    if isinstance(data, pl.DataFrame):
+        table = data.to_arrow()
+    elif isinstance(data, pa.RecordBatch):
+        table = pa.Table.from_batches([data])
+    elif isinstance(data, pa.Table):
+        table = data
+    else:
+        rows = list(data)
+        names = {k for row in rows for k in row}
+        _check_columns(names, spec)
+        loose = pa.schema([f.with_nullable(True) for f in spec.schema if f.name in names])
+        try:
+            table = pa.Table.from_pylist(rows, schema=loose)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+            raise StorageError(f"rows do not fit table {spec.name}: {_type_error(e)}") from e
+    _check_columns(set(table.column_names), spec)
+    n = table.num_rows
+    columns = []
+    for f in spec.schema:
+        if f.name in table.column_names:
+            column = table.column(f.name)
+        elif f.name in spec.derived and spec.derived[f.name] in table.column_names:
+            column = pc.cast(table.column(spec.derived[f.name]), pa.timestamp("us", tz="UTC"))
+            column = pc.cast(column, f.type)
+        else:
+            column = pa.nulls(n, f.type)
+        if column.type != f.type:
+            try:
+                column = pc.cast(column, f.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+                raise StorageError(
+                    f"column {f.name} of table {spec.name} must be {f.type}, got {column.type}"
+                ) from e
+        if not f.nullable and column.null_count:
+            raise StorageError(
+                f"column {f.name} of table {spec.name} must not be null "
+                f"({column.null_count} of {n} rows are)"
+            )
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=spec.schema)
+
+
+def _check_columns(names: Iterable[str], spec: TableSpec) -> None:
+    unknown = sorted(set(names) - set(spec.columns))
+    if unknown:
+        raise StorageError(f"table {spec.name} has no column(s) {', '.join(unknown)}")
+
+
+def _type_error(e: Exception) -> str:
+    # Arrow messages may quote the offending value; keep only the part before it.
+    return str(e).split(":")[0][:200]
+
+
+class Lakehouse:
+    """The Delta tables of one root, by catalogue name."""
+
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        storage_options: Mapping[str, str] | None = None,
+        tables: Mapping[str, TableSpec] | None = None,
+    ) -> None:
+        root = str(root)
+        if "://" not in root:
+            root = str(Path(root).expanduser().resolve())
+        self.root = root.rstrip("/")
+        self.storage_options: dict[str, str] | None = dict(storage_options or {}) or None
+        self.tables = dict(tables or TABLES)
+        self._cache: dict[str, DeltaTable] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Lakehouse:
+        """The lakehouse of a :class:`cdp.config.Settings`."""
+        return cls(settings.lakehouse_uri, storage_options=settings.storage_options)
+
+    # -- catalogue -------------------------------------------------------------------------
+
+    def uri(self, name: str) -> str:
+        """Location of table ``name``."""
+        self._spec(name)
+        return f"{self.root}/{name}"
+
+    def _spec(self, name: str) -> TableSpec:
+        if name in self.tables:
+            return self.tables[name]
+        try:
+            return table_spec(name)
+        except KeyError as e:
+            raise StorageError(str(e.args[0])) from None
+
+    def exists(self, name: str) -> bool:
+        """Whether table ``name`` has been created."""
+        return DeltaTable.is_deltatable(self.uri(name), storage_options=self.storage_options)
+
+    def init(self, names: Iterable[str] | None = None) -> dict[str, Literal["created", "exists"]]:
+        """Create every missing table of the catalogue (idempotent; safe to run concurrently).
+
+        An existing table whose schema lacks a catalogue column raises :class:`StorageError`.
+        """
+        outcome: dict[str, Literal["created", "exists"]] = {}
+        for name in names or self.tables:
+            spec = self._spec(name)
+            if self.exists(name):
+                self._check_schema(spec)
+                outcome[name] = "exists"
+                continue
+            try:
+                DeltaTable.create(
+                    self.uri(name),
+                    spec.schema,
+                    mode="ignore",
+                    partition_by=list(spec.partition_by) or None,
+                    name=name,
+                    description=spec.description,
+                    storage_options=self.storage_options,
+                )
+            except DeltaError as e:
+                raise StorageError(f"cannot create table {name} at {self.uri(name)}: {e}") from e
+            outcome[name] = "created"
+            logger.info("created table %s", name)
+        return outcome
+
+    def _check_schema(self, spec: TableSpec) -> None:
+        actual = pa.schema(self.table(spec.name).schema().to_arrow())
+        missing = [f.name for f in spec.schema if f.name not in actual.names]
+        if missing:
+            raise StorageError(
+                f"table {spec.name} lacks column(s) {', '.join(missing)}; it was created by "
+                "another version of the product"
+            )
+
+    def table(self, name: str, *, version: int | str | datetime | None = None) -> DeltaTable:
+        """The table's ``DeltaTable`` at its latest version (or at ``version``)."""
+        uri = self.uri(name)
+        try:
+            if version is not None:
+                dt = DeltaTable(uri, storage_options=self.storage_options)
+                dt.load_as_version(version)
+                return dt
+            with self._lock:
+                cached = self._cache.get(name)
+                if cached is None:
+                    cached = DeltaTable(uri, storage_options=self.storage_options)
+                    self._cache[name] = cached
+                else:
+                    cached.update_incremental()
+                return cached
+        except TableNotFoundError:
+            raise TableMissingError(
+                f"table {name} does not exist at {uri}; run `cdp init`"
+            ) from None
+        except DeltaError as e:
+            raise StorageError(f"cannot open table {name}: {e}") from e
+
+    def _fresh(self, name: str) -> DeltaTable:
+        """A new handle (each concurrent writer needs its own)."""
+        try:
+            return DeltaTable(self.uri(name), storage_options=self.storage_options)
+        except TableNotFoundError:
+            raise TableMissingError(f"table {name} does not exist; run `cdp init`") from None
+
+    def version(self, name: str) -> int:
+        """Latest committed version of table ``name``."""
+        return self.table(name).version()
+
+    def history(self, name: str, *, limit: int | None = None) -> list[dict[str, Any]]:
+        """Commit history, newest first."""
+        return self.table(name).history(limit)
+
+    def transaction_version(self, name: str, app_id: str) -> int | None:
+        """Last committed version of application transaction ``app_id`` on table ``name``."""
+        return self._fresh(name).transaction_version(app_id)
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def append(
+        self,
+        name: str,
+        data: RowData,
+        *,
+        app_id: str | None = None,
+        txn_version: int | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> WriteResult:
+        """Append rows; with ``app_id`` and ``txn_version`` the append is idempotent.
+
+        The commit records ``(app_id, txn_version)``; if the table already holds that
+        transaction version (or a later one) for ``app_id``, nothing is written and the result
+        says ``skipped``. Versions of one ``app_id`` must increase.
+        """
+        if (app_id is None) != (txn_version is None):
+            raise StorageError("app_id and txn_version go together")
+        spec = self._spec(name)
+        table = as_arrow(data, spec)
+        txns = [Transaction(app_id, txn_version)] if app_id and txn_version is not None else None
+        props = CommitProperties(
+            custom_metadata=dict(metadata) if metadata else None,
+            app_transactions=txns,
+            max_commit_retries=_MAX_ATTEMPTS,
+        )
+
+        def attempt() -> WriteResult:
+            dt = self._fresh(name)
+            if app_id is not None and txn_version is not None:
+                done = dt.transaction_version(app_id)
+                if done is not None and done >= txn_version:
+                    return WriteResult(name, dt.version(), 0, skipped=True)
+            write_deltalake(dt, table, mode="append", commit_properties=props)
+            return WriteResult(name, dt.version(), table.num_rows)
+
+        return self._retry(name, "append", attempt)
+
+    def overwrite(self, name: str, data: RowData, *, predicate: str | None = None) -> WriteResult:
+        """Replace the table's rows (or only those matching ``predicate``, e.g. a partition)."""
+        spec = self._spec(name)
+        table = as_arrow(data, spec)
+
+        def attempt() -> WriteResult:
+            dt = self._fresh(name)
+            write_deltalake(dt, table, mode="overwrite", predicate=predicate)
+            return WriteResult(name, dt.version(), table.num_rows)
+
+        return self._retry(name, "overwrite", attempt)
+
+    def upsert(
+        self,
+        name: str,
+        data: RowData,
+        *,
+        keys: Sequence[str] | None = None,
+        newer_by: str | None = None,
+        delete_by: str | None = None,
+    ) -> WriteResult:
+        """Merge rows into the table by ``keys`` (default: the table key).
+
+        - ``newer_by``: a column; an existing row is replaced only when the incoming value is
+          greater or equal (late, older versions of a record do not overwrite newer ones).
+          Among incoming rows with one key, the one with the greatest ``newer_by`` wins.
+        - ``delete_by``: a boolean column; matched rows whose incoming value is true are
+          deleted instead of updated (CDC deletes).
+        """
+        spec = self._spec(name)
+        keys = list(keys or spec.key)
+        table = as_arrow(data, spec)
+        if table.num_rows == 0:
+            return WriteResult(name, self.version(name), 0)
+        table = _latest_per_key(table, keys, newer_by)
+        on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+        newer = f"s.`{newer_by}` >= t.`{newer_by}` OR t.`{newer_by}` IS NULL" if newer_by else None
+
+        def attempt() -> WriteResult:
+            dt = self._fresh(name)
+            merger = dt.merge(
+                table,
+                predicate=on,
+                source_alias="s",
+                target_alias="t",
+                commit_properties=CommitProperties(max_commit_retries=_MAX_ATTEMPTS),
+            )
+            if delete_by:
+                gone = f"s.`{delete_by}`" + (f" AND ({newer})" if newer else "")
+                merger = merger.when_matched_delete(predicate=gone)
+            merger = merger.when_matched_update_all(predicate=newer)
+            merger = merger.when_not_matched_insert_all()
+            metrics = merger.execute()
+            rows = int(
+                metrics.get("num_target_rows_inserted", 0)
+                + metrics.get("num_target_rows_updated", 0)
+                + metrics.get("num_target_rows_deleted", 0)
+            )
+            return WriteResult(name, dt.version(), rows)
+
+        return self._retry(name, "upsert", attempt)
+
+    def delete(self, name: str, predicate: str | None = None) -> WriteResult:
+        """Delete rows matching the SQL ``predicate`` (all rows when None); returns the count."""
+
+        def attempt() -> WriteResult:
+            dt = self._fresh(name)
+            metrics = dt.delete(
+                predicate, commit_properties=CommitProperties(max_commit_retries=_MAX_ATTEMPTS)
+            )
+            return WriteResult(name, dt.version(), int(metrics.get("num_deleted_rows", 0)))
+
+        return self._retry(name, "delete", attempt)
+
+    def _retry(self, name: str, op: str, attempt: Callable[[], _T]) -> _T:
+        for n in range(1, _MAX_ATTEMPTS + 1):
+            try:
+                return attempt()
+            except CommitFailedError as e:
+                if n == _MAX_ATTEMPTS:
+                    raise StorageError(f"{op} on {name} kept conflicting: {e}") from e
+                delay = min(0.5, 0.01 * 2**n) * (0.5 + random.random())
+                logger.debug("%s on %s conflicted (attempt %d), retrying", op, name, n)
+                time.sleep(delay)
+            except TableNotFoundError:
+                raise TableMissingError(f"table {name} does not exist; run `cdp init`") from None
+            except DeltaError as e:
+                raise StorageError(f"{op} on {name} failed: {_type_error(e)}") from e
+        raise AssertionError("unreachable")
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def scan(
+        self, name: str, *, version: int | None = None, as_of: datetime | None = None
+    ) -> pl.LazyFrame:
+        """A lazy Polars scan at the latest version, a ``version``, or ``as_of`` a time."""
+        if version is not None and as_of is not None:
+            raise StorageError("give version or as_of, not both")
+        if not self.exists(name):
+            raise TableMissingError(f"table {name} does not exist; run `cdp init`")
+        at: int | datetime | None = version if version is not None else as_of
+        try:
+            return pl.scan_delta(self.uri(name), version=at, storage_options=self.storage_options)
+        except Exception as e:  # polars wraps delta-rs errors in several types
+            raise StorageError(f"cannot read {name} at {at}: {e}") from e
+
+    def read(
+        self, name: str, *, version: int | None = None, as_of: datetime | None = None
+    ) -> pl.DataFrame:
+        """:meth:`scan`, collected."""
+        return self.scan(name, version=version, as_of=as_of).collect()
+
+    def count(self, name: str) -> int:
+        """Rows in the table's latest version."""
+        return int(self.scan(name).select(pl.len()).collect().item())
+
+    # -- maintenance -----------------------------------------------------------------------
+
+    def compact(self, name: str, *, target_size: int | None = None) -> dict[str, Any]:
+        """Rewrite small files into larger ones (readers are unaffected)."""
+        return self._retry(
+            name,
+            "compact",
+            lambda: self._fresh(name).optimize.compact(
+                target_size=target_size,
+                commit_properties=CommitProperties(max_commit_retries=_MAX_ATTEMPTS),
+            ),
+        )
+
+    def vacuum(self, name: str, *, retention_hours: int = 168, dry_run: bool = False) -> list[str]:
+        """Delete data files no version newer than ``retention_hours`` references.
+
+        ``retention_hours=0`` removes every file not in the latest version (erasure): time
+        travel to earlier versions stops working for those files.
+        """
+        return self._retry(
+            name,
+            "vacuum",
+            lambda: self._fresh(name).vacuum(
+                retention_hours=retention_hours,
+                dry_run=dry_run,
+                enforce_retention_duration=False,
+            ),
+        )
+
+    def files(self, name: str) -> list[str]:
+        """URIs of the data files of the latest version."""
+        return list(self._fresh(name).file_uris())
+
+
+def _latest_per_key(table: pa.Table, keys: list[str], newer_by: str | None) -> pa.Table:
+    """One row per key (merge fails if two source rows match one target row)."""
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    if frame.select(keys).is_duplicated().any():
+        if newer_by:
+            frame = frame.sort(newer_by, nulls_last=False, maintain_order=True)
+        frame = frame.unique(subset=keys, keep="last", maintain_order=True)
+        return frame.to_arrow().cast(table.schema)
+    return table

@@ -1,0 +1,240 @@
+"""cdp.yaml loading: the sample file, shorthands, env interpolation, and every kind of bad file."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cdp.config import ConfigError, Settings, load_config, resolve_config_path
+
+GOOD_SOURCE = "{kind: crm, format: csv, record_id: Id, fields: {email: Email}}"
+
+
+def write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "cdp.yaml"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+def test_sample_config_loads(sample_settings: Settings) -> None:
+    assert set(sample_settings.sources) == {"crm", "erp", "web"}
+    crm = sample_settings.sources["crm"]
+    assert crm.name == "crm"
+    assert crm.fields["email"].column == "Email"  # string shorthand
+    assert crm.fields["email"].format == "auto"
+    assert crm.fields["birth_date"].format == "iso"  # {column:, format:} form
+    assert crm.updated_at is not None and crm.updated_at.column == "LastModifiedDate"
+    assert crm.consent["email_marketing"].true_means == "denied"
+    assert sample_settings.sources["erp"].fields["full_name"].column == "NAME1"
+    assert sample_settings.sources["web"].write_keys == ["demo-write-key"]
+    assert sample_settings.purposes["email_marketing"].direct_marketing is True
+    assert {k.role for k in sample_settings.api_keys} == {
+        "collector",
+        "marketing",
+        "ai_service",
+        "dpo",
+        "admin",
+    }
+
+
+def test_relative_lakehouse_resolves_against_the_config_folder(tmp_path: Path) -> None:
+    settings = load_config(write(tmp_path, "lakehouse: ./lh\n"))
+    assert settings.lakehouse_uri == str((tmp_path / "lh").resolve())
+    assert settings.path == tmp_path / "cdp.yaml"
+
+
+def test_object_store_uri_is_kept(tmp_path: Path) -> None:
+    settings = load_config(
+        write(tmp_path, "lakehouse: s3://bucket/cdp\nstorage_options: {AWS_REGION: eu}\n")
+    )
+    assert settings.lakehouse_uri == "s3://bucket/cdp"
+    assert settings.storage_options == {"AWS_REGION": "eu"}
+
+
+def test_single_legal_basis_applies_everywhere(tmp_path: Path) -> None:
+    settings = load_config(write(tmp_path, "purposes: {analytics: {legal_basis: consent}}\n"))
+    assert settings.purposes["analytics"].legal_basis == {"default": "consent"}
+
+
+def test_env_interpolation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CDP_TEST_SECRET", "s3cr3t")
+    settings = load_config(
+        write(
+            tmp_path,
+            "storage_options: {KEY: '${CDP_TEST_SECRET}', REGION: '${CDP_UNSET_VAR:-eu-west-1}'}\n",
+        )
+    )
+    assert settings.storage_options == {"KEY": "s3cr3t", "REGION": "eu-west-1"}
+
+
+def test_config_path_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "lakehouse: ./x\n")
+    monkeypatch.setenv("CDP_CONFIG", str(path))
+    assert resolve_config_path() == path
+    assert load_config().path == path
+    assert resolve_config_path("other.yaml") == Path("other.yaml")  # argument wins
+
+
+def test_unknown_source_lookup_names_the_configured_ones(sample_settings: Settings) -> None:
+    with pytest.raises(ConfigError, match="unknown source 'shop'; configured: crm, erp, web"):
+        sample_settings.source("shop")
+
+
+BAD_FILES = [
+    pytest.param(
+        f"sources: {{crm: {{kind: crm, format: csv, record_id: Id, fields: {{frist_name: F}}}}}}",
+        "sources.crm.fields.frist_name",
+        "unknown canonical field",
+        id="unknown-canonical-field",
+    ),
+    pytest.param(
+        "sources: {crm: {kind: crm, format: csv, fields: {email: Email}}}",
+        "sources.crm.record_id",
+        "missing record_id",
+        id="missing-record-id",
+    ),
+    pytest.param(
+        "sources: {c: {kind: crm, format: csv, record_id: I, fields: "
+        "{birth_date: {column: B, format: ddmmyy}}}}",
+        "sources.c.fields.birth_date.format",
+        "bad format name 'ddmmyy'",
+        id="bad-format-name",
+    ),
+    pytest.param(
+        "sources: {c: {kind: crm, format: csv, record_id: I, fields: {email: E},"
+        " updated_at: {column: U, format: week}}}",
+        "sources.c.updated_at.format",
+        "bad format name 'week'",
+        id="bad-timestamp-format",
+    ),
+    pytest.param(
+        f"sources:\n  crm: {GOOD_SOURCE}\n  erp: {GOOD_SOURCE}\n  crm: {GOOD_SOURCE}\n",
+        "sources.crm",
+        "duplicate key (line 4)",
+        id="duplicate-source-name",
+    ),
+    pytest.param(
+        "sources: {c: {kind: crm, format: xml, record_id: I, fields: {email: E}}}",
+        "sources.c.format",
+        "'csv', 'jsonl', 'parquet', 'segment' or 'kafka'",
+        id="bad-source-format",
+    ),
+    pytest.param(
+        "sources: {c: {kind: crm, format: csv, record_id: I, fields: {email: E}, colour: red}}",
+        "sources.c.colour",
+        "unknown key",
+        id="unknown-key",
+    ),
+    pytest.param("lakehous: ./x", "lakehous", "unknown key", id="top-level-typo"),
+    pytest.param(
+        "sources: {c: {kind: crm, format: csv, record_id: I, fields: {}}}",
+        "sources.c.fields",
+        "at least one field mapping",
+        id="no-fields",
+    ),
+    pytest.param(
+        "sources: {c: {kind: crm, format: csv, record_id: I, fields: {email: E}, "
+        "consent: {sms: {column: X, true_means: denied}}}}",
+        "sources.c.consent.sms",
+        "unknown purpose",
+        id="consent-for-unknown-purpose",
+    ),
+    pytest.param(
+        "sources: {c: {kind: crm, format: csv, record_id: I, fields: {email: E}, "
+        "default_region: Swiss}}",
+        "sources.c.default_region",
+        "ISO 3166 alpha-2",
+        id="bad-region",
+    ),
+    pytest.param(
+        "sources: {c: {kind: crm, format: kafka, record_id: I, fields: {email: E}}}",
+        "sources.c.kafka",
+        "format kafka needs",
+        id="kafka-without-settings",
+    ),
+    pytest.param(
+        "sources: {w: {kind: web, format: segment, fields: {email: E}}}",
+        "sources.w.fields",
+        "reserved traits",
+        id="segment-with-fields",
+    ),
+    pytest.param(
+        "purposes: {email_marketing: {channel: email}}",
+        "purposes.email_marketing.legal_basis",
+        "required key is missing",
+        id="purpose-without-legal-basis",
+    ),
+    pytest.param(
+        "purposes: {ads: {legal_basis: maybe}}",
+        "purposes.ads.legal_basis.default",
+        "'consent', 'legitimate_interest'",
+        id="bad-legal-basis",
+    ),
+    pytest.param(
+        "api_keys: [{name: a, role: root, sha256: " + "a" * 64 + "}]",
+        "api_keys.0.role",
+        "'collector', 'marketing'",
+        id="bad-role",
+    ),
+    pytest.param(
+        "api_keys: [{name: a, role: admin, sha256: 12ab}]",
+        "api_keys.0.sha256",
+        "64-character hex sha256",
+        id="bad-key-digest",
+    ),
+    pytest.param(
+        "api_keys: [{name: a, role: admin, sha256: "
+        + "a" * 64
+        + "}, {name: a, role: dpo, sha256: "
+        + "b" * 64
+        + "}]",
+        "api_keys.1.name",
+        "duplicate API key name",
+        id="duplicate-api-key-name",
+    ),
+    pytest.param(
+        "destinations: {f: {kind: file, purpose: analytics}}",
+        "destinations.f.path",
+        "needs path",
+        id="file-destination-without-path",
+    ),
+    pytest.param(
+        "purposes: {analytics: {legal_basis: consent}}\n"
+        "destinations: {f: {kind: file, purpose: ads, path: x}}",
+        "destinations.f.purpose",
+        "unknown purpose",
+        id="destination-unknown-purpose",
+    ),
+    pytest.param(
+        "lakehouse: ${CDP_NOT_SET_ANYWHERE}", "lakehouse", "CDP_NOT_SET_ANYWHERE", id="env"
+    ),
+    pytest.param("sources: [1, 2", "", "not valid YAML at line", id="bad-yaml"),
+    pytest.param("- a\n- b\n", "", "top level must be a mapping", id="not-a-mapping"),
+]
+
+
+@pytest.mark.parametrize(("body", "key_path", "problem"), BAD_FILES)
+def test_bad_file_names_key_and_problem(
+    tmp_path: Path, body: str, key_path: str, problem: str
+) -> None:
+    path = write(tmp_path, body + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    error = info.value
+    assert error.key_path == key_path
+    assert problem in str(error)
+    assert str(error).startswith("cdp.yaml: ")
+    assert "\n" not in str(error)  # one line: the CLI prints it as is
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="configuration file not found"):
+        load_config(tmp_path / "absent.yaml")
+
+
+def test_empty_file_gives_defaults(tmp_path: Path) -> None:
+    settings = load_config(write(tmp_path, ""))
+    assert settings.sources == {}
+    assert settings.lakehouse_uri == str((tmp_path / "lakehouse").resolve())
