@@ -1,0 +1,336 @@
+"""The ``cdp`` command (DESIGN §11).
+
+Reads its configuration from ``--config PATH`` or ``CDP_CONFIG`` (default ``./cdp.yaml``) once, and
+passes the settings down. Failures print one clear line on stderr and exit non-zero; commands
+whose issue has not landed yet say so and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from cdp import __version__
+from cdp.config import Settings, load_config
+from cdp.errors import CdpError
+
+__all__ = ["app", "main"]
+
+NOT_YET = 2  # exit status of a command whose issue has not landed
+
+app = typer.Typer(
+    name="cdp",
+    help="Customer data platform: lossless ingest, identity resolution, consent-gated activation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+identity_app = typer.Typer(help="Resolve, explain and override customer identities.")
+segments_app = typer.Typer(help="Build and inspect segments.")
+app.add_typer(identity_app, name="identity", no_args_is_help=True)
+app.add_typer(segments_app, name="segments", no_args_is_help=True)
+
+out = Console()
+err = Console(stderr=True)
+
+
+class _State:
+    config_path: Path | None = None
+    _settings: Settings | None = None
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_config(self.config_path)
+        return self._settings
+
+
+state = _State()
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        envvar="CDP_CONFIG",
+        help="Configuration file (default ./cdp.yaml).",
+        show_default=False,
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"cdp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    config: ConfigOption = None,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv: debug).")
+    ] = 0,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Customer data platform with a streaming consent engine."""
+    state.config_path = config
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _not_yet(command: str, issue: int | None, what: str) -> NoReturn:
+    which = f"issue #{issue} ({what})" if issue else f"the {what} issue"
+    err.print(
+        f"[yellow]cdp {command}: not available yet[/] — it arrives with {which}.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(NOT_YET)
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar; yields ``update(done, total)``. Quiet when stderr is not a terminal."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+# -- commands that work ------------------------------------------------------------------------
+
+
+@app.command()
+def init() -> None:
+    """Create every lakehouse table that does not exist yet (idempotent)."""
+    from storage import Lakehouse
+
+    settings = state.settings()
+    lakehouse = Lakehouse.from_settings(settings)
+    outcome = lakehouse.init()
+    table = Table("table", "status", "partitioned by", title=f"lakehouse {lakehouse.root}")
+    for name, status in outcome.items():
+        table.add_row(name, status, ", ".join(lakehouse.tables[name].partition_by) or "—")
+    out.print(table)
+
+
+@app.command()
+def tables() -> None:
+    """Show every table with its version and row count."""
+    from storage import Lakehouse
+
+    lakehouse = Lakehouse.from_settings(state.settings())
+    table = Table("table", "version", "rows", title=f"lakehouse {lakehouse.root}")
+    for name in lakehouse.tables:
+        if lakehouse.exists(name):
+            table.add_row(name, str(lakehouse.version(name)), f"{lakehouse.count(name):,}")
+        else:
+            table.add_row(name, "—", "not created (run cdp init)")
+    out.print(table)
+
+
+SIZES = {"tiny": 300, "small": 2_000, "medium": 50_000, "large": 200_000}
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to write the data and ground truth to.")
+    ] = Path("data/generated"),
+    people: Annotated[
+        int | None,
+        typer.Option(min=1, help="Underlying people (overrides --size)."),
+    ] = None,
+    size: Annotated[
+        str,
+        typer.Option(
+            help=f"Preset population: {', '.join(f'{k}={v:,}' for k, v in SIZES.items())}."
+        ),
+    ] = "small",
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed gives the same files.")
+    ] = 42,
+    events_per_user: Annotated[
+        float | None, typer.Option(min=0, help="Mean web events per web user.")
+    ] = None,
+    chunk_rows: Annotated[int, typer.Option(min=1, help="Rows per output file.")] = 100_000,
+    force: Annotated[bool, typer.Option(help="Write into a folder that is not empty.")] = False,
+) -> None:
+    """Generate synthetic CRM, ERP, web and consent data for the same people, with ground truth."""
+    from cdp.synth import GenerateOptions
+    from cdp.synth import generate as run_generate
+
+    if people is None:
+        if size not in SIZES:
+            _fail(f"--size must be one of {', '.join(SIZES)}")
+        people = SIZES[size]
+    if out_dir.exists() and any(out_dir.iterdir()) and not force:
+        _fail(f"{out_dir} is not empty; pass --force to overwrite or choose another --out")
+    extra = {} if events_per_user is None else {"events_per_web_user": events_per_user}
+    options = GenerateOptions(people=people, seed=seed, chunk_rows=chunk_rows, **extra)
+    with _progress(f"generating {people:,} people") as update:
+        report = run_generate(out_dir, options, progress=update)
+    table = Table("kind", "rows", title=f"{out_dir} (seed {seed}, {people:,} people)")
+    for kind, count in report.counts.items():
+        table.add_row(kind, f"{count:,}")
+    out.print(table)
+    out.print(f"{len(report.files)} files; ground truth in {out_dir / 'ground_truth.csv'}")
+
+
+@app.command()
+def demo(
+    people: Annotated[int, typer.Option(min=50, help="Underlying people to generate.")] = 2_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+) -> None:
+    """Fresh data end to end: create the lakehouse, generate data, run every stage that exists."""
+    from cdp.synth import GenerateOptions
+    from cdp.synth import generate as run_generate
+    from storage import Lakehouse
+
+    settings = state.settings()
+    lakehouse = Lakehouse.from_settings(settings)
+    out.rule("1. lakehouse")
+    created = lakehouse.init()
+    out.print(
+        f"{sum(v == 'created' for v in created.values())} tables created, "
+        f"{sum(v == 'exists' for v in created.values())} already there, at {lakehouse.root}"
+    )
+    out.rule("2. synthetic data")
+    data_dir = settings.base_dir / "data" / f"demo-{seed}"
+    with _progress(f"generating {people:,} people") as update:
+        report = run_generate(data_dir, GenerateOptions(people=people, seed=seed), progress=update)
+    for kind, count in report.counts.items():
+        out.print(f"  {kind:<28} {count:>10,}")
+    out.print(f"written to {data_dir} with ground truth (ground_truth.csv) and manifest.json")
+    out.rule("next stages")
+    for stage, issue in [
+        ("ingest into events / identity_records / quarantine", 3),
+        ("identity resolution (Splink)", 4),
+        ("consent ledger and gate", 5),
+    ]:
+        out.print(f"  {stage}: arrives with issue #{issue}")
+
+
+# -- commands whose issue has not landed ---------------------------------------------------------
+
+_INGEST, _IDENTITY, _CONSENT = (3, "streaming ingest"), (4, "identity resolution"), (5, "consent")
+_SEGMENTS = (None, "segments and Dagster")
+_API = (3, "the collector and API")
+
+
+@app.command()
+def ingest(
+    source: Annotated[str, typer.Option("--source", "-s", help="Source name from cdp.yaml.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files to ingest (CSV, JSON lines, Parquet).")
+    ],
+) -> None:
+    """Ingest files for a configured source (batch Bytewax flow)."""
+    state.settings().source(source)  # a wrong source name is reported even now
+    _not_yet("ingest", *_INGEST)
+
+
+@app.command()
+def stream() -> None:
+    """Run the streaming dataflows (collector landing, drop folders, Kafka)."""
+    _not_yet("stream", *_INGEST)
+
+
+@identity_app.command("resolve")
+def identity_resolve() -> None:
+    """Resolve all identity_records into identity_map, identity_links and identity_merges."""
+    _not_yet("identity resolve", *_IDENTITY)
+
+
+@identity_app.command("explain")
+def identity_explain(
+    a: Annotated[str, typer.Argument(help="First record (source:record_id).")],
+    b: Annotated[str, typer.Argument(help="Second record (source:record_id).")],
+) -> None:
+    """Explain why two records are or are not the same customer."""
+    _not_yet("identity explain", *_IDENTITY)
+
+
+@segments_app.command("build")
+def segments_build() -> None:
+    """Build every segment's membership."""
+    _not_yet("segments build", *_SEGMENTS)
+
+
+@app.command()
+def activate(
+    segment: Annotated[str, typer.Argument(help="Segment name.")],
+    destination: Annotated[str, typer.Option("--destination", "-d", help="Destination name.")],
+) -> None:
+    """Sync a segment to a destination; only people the consent gate allows leave."""
+    _not_yet("activate", *_SEGMENTS)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the API and the Segment-compatible collector."""
+    _not_yet("serve", *_API)
+
+
+@app.command()
+def ui() -> None:
+    """Start the Dagster UI on the project's assets."""
+    _not_yet("ui", *_SEGMENTS)
+
+
+@app.command()
+def up() -> None:
+    """Start everything for local use (API, streams, Dagster)."""
+    _not_yet("up", *_SEGMENTS)
+
+
+@app.command()
+def bench(
+    what: Annotated[
+        str | None, typer.Argument(help="ingest | identity | consent | segments | api")
+    ] = None,
+) -> None:
+    """Run the benchmarks of DESIGN §13, each beside its reference."""
+    _not_yet("bench", *_INGEST)
+
+
+def main() -> None:
+    """Console entry point: runs the app and turns product errors into one line."""
+    try:
+        app()
+    except CdpError as e:
+        err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,142 @@
+"""The `cdp` console command, run as a real subprocess from the project's virtual environment."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storage import TABLES, Lakehouse
+
+CDP = str(Path(sys.executable).with_name("cdp"))
+
+
+def cdp(
+    *args: str, cwd: Path | None = None, config: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    cmd = [CDP, *(["--config", str(config)] if config else []), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=300, check=False)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "cdp.yaml"
+    path.write_text(
+        "lakehouse: ./lh\n"
+        "sources:\n"
+        "  crm: {kind: crm, format: csv, record_id: Id, fields: {email: Email}}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_help_lists_every_command_of_the_contract() -> None:
+    result = cdp("--help")
+    assert result.returncode == 0
+    for command in [
+        "init", "generate", "ingest", "stream", "identity", "segments", "activate",
+        "serve", "ui", "up", "demo", "bench",
+    ]:  # fmt: skip
+        assert f" {command} " in result.stdout, command
+    identity = cdp("identity", "--help")
+    assert "resolve" in identity.stdout and "explain" in identity.stdout
+    assert "build" in cdp("segments", "--help").stdout
+
+
+def test_version() -> None:
+    result = cdp("--version")
+    assert result.returncode == 0 and result.stdout.startswith("cdp ")
+
+
+def test_init_creates_the_lakehouse(config: Path) -> None:
+    result = cdp("init", config=config)
+    assert result.returncode == 0, result.stderr
+    lakehouse = Lakehouse(config.parent / "lh")
+    assert all(lakehouse.exists(name) for name in TABLES)
+    again = cdp("init", config=config)
+    assert again.returncode == 0 and "exists" in again.stdout
+    listing = cdp("tables", config=config)
+    assert listing.returncode == 0 and "events" in listing.stdout
+
+
+def test_config_from_environment(config: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [CDP, "init"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"CDP_CONFIG": str(config), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert Lakehouse(config.parent / "lh").exists("events")
+
+
+def test_bad_config_fails_with_one_line_naming_the_key(tmp_path: Path) -> None:
+    bad = tmp_path / "cdp.yaml"
+    bad.write_text("sources: {crm: {kind: crm, format: csv, record_id: Id, fields: {emial: E}}}\n")
+    result = cdp("init", config=bad)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "sources.crm.fields.emial" in lines[0] and "unknown canonical field" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    result = cdp("init", config=tmp_path / "absent.yaml")
+    assert result.returncode == 1
+    assert "configuration file not found" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ingest", "--source", "crm", "x.csv"],
+        ["stream"],
+        ["identity", "resolve"],
+        ["identity", "explain", "crm:1", "erp:2"],
+        ["segments", "build"],
+        ["activate", "vip", "--destination", "newsletter_file"],
+        ["serve"],
+        ["ui"],
+        ["up"],
+        ["bench"],
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_commands_not_built_yet_say_so_and_fail(config: Path, args: list[str]) -> None:
+    result = cdp(*args, config=config)
+    assert result.returncode == 2
+    assert "not available yet" in result.stderr and "arrives with" in result.stderr
+
+
+def test_ingest_names_an_unknown_source(config: Path) -> None:
+    result = cdp("ingest", "--source", "shop", "x.csv", config=config)
+    assert result.returncode == 1
+    assert "unknown source 'shop'; configured: crm" in result.stderr
+
+
+def test_generate_writes_data_and_ground_truth(tmp_path: Path) -> None:
+    out = tmp_path / "gen"
+    result = cdp("generate", "--out", str(out), "--people", "150", "--seed", "7")
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 7
+    assert (out / "ground_truth.csv").stat().st_size > 0
+    assert list((out / "crm").glob("*.csv")) and list((out / "erp").glob("*.csv"))
+    refused = cdp("generate", "--out", str(out), "--people", "150")
+    assert refused.returncode == 1 and "not empty" in refused.stderr
+
+
+def test_demo_runs_on_the_embedded_default(tmp_path: Path) -> None:
+    config = tmp_path / "cdp.yaml"
+    config.write_text((Path(__file__).parents[2] / "cdp.yaml").read_text())
+    result = cdp("demo", "--people", "200", config=config)
+    assert result.returncode == 0, result.stderr
+    assert Lakehouse(tmp_path / "lakehouse").exists("consent_ledger")
+    assert (tmp_path / "data" / "demo-42" / "ground_truth.csv").exists()
