@@ -7,6 +7,7 @@ whose issue has not landed yet say so and exit with status 2.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from collections.abc import Callable, Iterator
@@ -193,8 +194,9 @@ def generate(
         people = SIZES[size]
     if out_dir.exists() and any(out_dir.iterdir()) and not force:
         _fail(f"{out_dir} is not empty; pass --force to overwrite or choose another --out")
-    extra = {} if events_per_user is None else {"events_per_web_user": events_per_user}
-    options = GenerateOptions(people=people, seed=seed, chunk_rows=chunk_rows, **extra)
+    options = GenerateOptions(people=people, seed=seed, chunk_rows=chunk_rows)
+    if events_per_user is not None:
+        options = dataclasses.replace(options, events_per_web_user=events_per_user)
     with _progress(f"generating {people:,} people") as update:
         report = run_generate(out_dir, options, progress=update)
     table = Table("kind", "rows", title=f"{out_dir} (seed {seed}, {people:,} people)")

@@ -84,7 +84,7 @@ def test_unknown_source_lookup_names_the_configured_ones(sample_settings: Settin
 
 BAD_FILES = [
     pytest.param(
-        f"sources: {{crm: {{kind: crm, format: csv, record_id: Id, fields: {{frist_name: F}}}}}}",
+        "sources: {crm: {kind: crm, format: csv, record_id: Id, fields: {frist_name: F}}}",
         "sources.crm.fields.frist_name",
         "unknown canonical field",
         id="unknown-canonical-field",
