@@ -13,6 +13,8 @@ are the ones :mod:`cdp.models.fields` lists for that canonical field.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 from collections.abc import Mapping
@@ -42,6 +44,7 @@ __all__ = [
     "FieldMapping",
     "KafkaSettings",
     "LegalBasis",
+    "PrivacySettings",
     "Purpose",
     "Role",
     "Settings",
@@ -245,6 +248,25 @@ class ApiKey(_Strict):
         return value
 
 
+DEV_HASH_KEY = "cdp-development-only-hash-key"
+
+
+class PrivacySettings(_Strict):
+    """Keys for pseudonymisation. Set ``hash_key`` from the environment in production."""
+
+    #: HMAC key for identifier hashes (consent subjects, suppression). Changing it breaks
+    #: matching against hashes already stored.
+    hash_key: str = Field(default=DEV_HASH_KEY, min_length=16)
+
+    @property
+    def is_development_key(self) -> bool:
+        return self.hash_key == DEV_HASH_KEY
+
+    def hash_identifier(self, identifier: str) -> str:
+        """Keyed hash (HMAC-SHA256, hex) of a normalized ``type:value`` identifier."""
+        return hmac.new(self.hash_key.encode(), identifier.encode(), hashlib.sha256).hexdigest()
+
+
 class Settings(_Strict):
     """Everything ``cdp.yaml`` holds, validated. Read once per process and passed in."""
 
@@ -255,6 +277,7 @@ class Settings(_Strict):
     segments: dict[str, Any] | str = Field(default_factory=dict)
     destinations: dict[str, DestinationConfig] = Field(default_factory=dict)
     api_keys: list[ApiKey] = Field(default_factory=list)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _path: Path | None = PrivateAttr(default=None)

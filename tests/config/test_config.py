@@ -238,3 +238,14 @@ def test_empty_file_gives_defaults(tmp_path: Path) -> None:
     settings = load_config(write(tmp_path, ""))
     assert settings.sources == {}
     assert settings.lakehouse_uri == str((tmp_path / "lakehouse").resolve())
+
+
+def test_identifier_hash_is_keyed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CDP_HASH_KEY", "k" * 32)
+    keyed = load_config(write(tmp_path, "privacy: {hash_key: '${CDP_HASH_KEY}'}\n")).privacy
+    default = Settings().privacy
+    assert default.is_development_key and not keyed.is_development_key
+    ident = "email:jane@example.com"
+    assert keyed.hash_identifier(ident) == keyed.hash_identifier(ident)
+    assert keyed.hash_identifier(ident) != default.hash_identifier(ident)
+    assert len(keyed.hash_identifier(ident)) == 64 and "jane" not in keyed.hash_identifier(ident)
