@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -316,14 +317,48 @@ def up() -> None:
     _not_yet("up", *_SEGMENTS)
 
 
-@app.command()
+BENCH_DIR = Path(__file__).resolve().parent.parent / "bench"
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def bench(
+    ctx: typer.Context,
     what: Annotated[
-        str | None, typer.Argument(help="ingest | identity | consent | segments | api")
+        str | None,
+        typer.Argument(help="Benchmark to run (a script in bench/); none lists them."),
     ] = None,
 ) -> None:
-    """Run the benchmarks of DESIGN §13, each beside its reference."""
-    _not_yet("bench", *_INGEST)
+    """Run a benchmark of DESIGN §13, each figure beside its reference measured in the same run.
+
+    Extra arguments go to the benchmark script; its JSON result is also saved under
+    .cdp/bench/ beside the configuration.
+    """
+    import json
+    import subprocess
+    import time
+
+    available = sorted(p.stem for p in BENCH_DIR.glob("*.py") if not p.name.startswith("_"))
+    if what is None:
+        out.print("benchmarks: " + (", ".join(available) or "none yet"))
+        return
+    if what not in available:
+        _fail(f"unknown benchmark {what!r}; available: {', '.join(available) or 'none yet'}")
+    env_config = str(state.config_path) if state.config_path else None
+    cmd = [sys.executable, str(BENCH_DIR / f"{what}.py"), *ctx.args]
+    env = {**os.environ, **({"CDP_CONFIG": env_config} if env_config else {})}
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    sys.stderr.write(result.stderr)
+    sys.stdout.write(result.stdout)
+    if result.returncode != 0:
+        _fail(f"benchmark {what} failed (exit {result.returncode})")
+    try:
+        payload = json.loads(result.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return
+    folder = Path(".cdp") / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    (folder / f"{what}-{stamp}.json").write_text(json.dumps(payload, indent=2) + "\n")
 
 
 def main() -> None:

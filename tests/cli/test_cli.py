@@ -105,7 +105,6 @@ def test_missing_config_file(tmp_path: Path) -> None:
         ["serve"],
         ["ui"],
         ["up"],
-        ["bench"],
     ],
     ids=lambda a: " ".join(a[:2]),
 )
@@ -140,3 +139,10 @@ def test_demo_runs_on_the_embedded_default(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert Lakehouse(tmp_path / "lakehouse").exists("consent_ledger")
     assert (tmp_path / "data" / "demo-42" / "ground_truth.csv").exists()
+
+
+def test_bench_lists_and_rejects_unknown_benchmarks() -> None:
+    listing = cdp("bench")
+    assert listing.returncode == 0 and listing.stdout.startswith("benchmarks:")
+    unknown = cdp("bench", "no-such-bench")
+    assert unknown.returncode == 1 and "unknown benchmark 'no-such-bench'" in unknown.stderr
