@@ -55,8 +55,24 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 ConsentStatus = Literal["granted", "denied", "withdrawn", "objected", "expired"]
+#: How a statement was captured (what a DPO needs to judge its validity):
+#: web_cmp (cookie banner / consent manager), tcf (IAB TCF string), gpc (Global Privacy Control),
+#: crm_flag (an opt-out column), preference_center, api, import, agent (staff on the person's
+#: behalf: sales, call centre), web_form (an unticked checkbox the person ticked),
+#: double_opt_in (confirmed by a link sent to the address), unsubscribe_link, sms_keyword (STOP).
 ConsentMethod = Literal[
-    "web_cmp", "tcf", "gpc", "crm_flag", "preference_center", "api", "import", "agent"
+    "web_cmp",
+    "tcf",
+    "gpc",
+    "crm_flag",
+    "preference_center",
+    "api",
+    "import",
+    "agent",
+    "web_form",
+    "double_opt_in",
+    "unsubscribe_link",
+    "sms_keyword",
 ]
 CONSENT_STATUSES: Final[tuple[str, ...]] = (
     "granted",

@@ -133,26 +133,26 @@ class Consent:
         x = rng.random()
         if status == "granted":
             if purpose in _WEB_PURPOSES and x < 0.4:
-                source, method = "cookie_banner", "banner"
+                source, method = "cookie_banner", "web_cmp"
             elif purpose == "email_marketing" and x < 0.35:
                 source, method = "newsletter_signup", "double_opt_in"
             elif x < 0.75:
                 source, method = "preference_center", "preference_center"
             elif x < 0.9:
-                source, method = "web_form", "checkbox"
+                source, method = "web_form", "web_form"
             else:
-                source, method = "crm", "sales_rep"
+                source, method = "crm", "agent"
         elif status in ("withdrawn", "objected"):
             if purpose == "email_marketing" and x < 0.4:
                 source, method = "email_link", "unsubscribe_link"
             elif purpose == "sms_marketing" and x < 0.4:
-                source, method = "sms_reply", "stop_keyword"
+                source, method = "sms_reply", "sms_keyword"
             elif x < 0.85:
                 source, method = "preference_center", "preference_center"
             else:
-                source, method = "call_center", "phone"
+                source, method = "call_center", "agent"
         elif purpose in _WEB_PURPOSES and x < 0.6:
-            source, method = "cookie_banner", "banner"
+            source, method = "cookie_banner", "web_cmp"
         else:
             source, method = "preference_center", "preference_center"
         return _Statement(purpose, status, at, source, method)
