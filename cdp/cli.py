@@ -245,7 +245,6 @@ def demo(
 
 _INGEST, _IDENTITY, _CONSENT = (3, "streaming ingest"), (4, "identity resolution"), (5, "consent")
 _SEGMENTS = (None, "segments and Dagster")
-_API = (3, "the collector and API")
 
 
 @app.command()
@@ -300,9 +299,14 @@ def activate(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
 ) -> None:
-    """Serve the API and the Segment-compatible collector."""
-    _not_yet("serve", *_API)
+    """Serve the API and the Segment-compatible collector (acks only after a durable write)."""
+    from api.server import serve as run_server
+
+    settings = state.settings()
+    out.print(f"serving on http://{host}:{port} (collector: /v1/batch, health: /healthz)")
+    run_server(settings, host=host, port=port, workers=workers)
 
 
 @app.command()

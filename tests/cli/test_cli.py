@@ -102,7 +102,6 @@ def test_missing_config_file(tmp_path: Path) -> None:
         ["identity", "explain", "crm:1", "erp:2"],
         ["segments", "build"],
         ["activate", "vip", "--destination", "newsletter_file"],
-        ["serve"],
         ["ui"],
         ["up"],
     ],
@@ -146,3 +145,51 @@ def test_bench_lists_and_rejects_unknown_benchmarks() -> None:
     assert listing.returncode == 0 and listing.stdout.startswith("benchmarks:")
     unknown = cdp("bench", "no-such-bench")
     assert unknown.returncode == 1 and "unknown benchmark 'no-such-bench'" in unknown.stderr
+
+
+@pytest.mark.integration
+def test_serve_accepts_a_segment_event_and_lands_it(tmp_path: Path) -> None:
+    import base64
+    import socket
+    import time
+
+    import httpx
+
+    from cdp.config import load_config
+    from cdp.landing import landing_root, list_lanes, read_lane
+
+    config = tmp_path / "cdp.yaml"
+    config.write_text((Path(__file__).parents[2] / "cdp.yaml").read_text())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [CDP, "--config", str(config), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            assert time.monotonic() < deadline, "cdp serve did not come up"
+            time.sleep(0.2)
+        auth = "Basic " + base64.b64encode(b"demo-write-key:").decode()
+        body = {"userId": "u1", "event": "Signed Up", "messageId": "m-serve-1"}
+        response = httpx.post(f"{url}/v1/track", json=body, headers={"Authorization": auth})
+        assert response.status_code == 200 and response.json() == {"success": True}
+        denied = httpx.post(f"{url}/v1/track", json=body, headers={"Authorization": "Basic eDo="})
+        assert denied.status_code == 401 and denied.json()["code"] == "unauthorized"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    root = landing_root(load_config(config))
+    entries = [e for lane in list_lanes(root) for _, e in read_lane(root, lane)]
+    assert [e.route for e in entries] == ["track"]
+    assert b"m-serve-1" in entries[0].payload and entries[0].source == "web"
