@@ -1,0 +1,230 @@
+"""Consent signals found while ingesting, as ``consent_ledger`` rows.
+
+Two kinds of signal become consent statements:
+
+* **Record sources** (CRM/ERP): the consent columns of a source (``sources.<name>.consent``), read
+  with :func:`cdp.models.consent_status_from_flag` - a set opt-out flag is a denial, a false one
+  states nothing. Method ``crm_flag``, subject ``<source>:<record id>``, captured at the record's
+  ``updated_at``, evidence ``{"column": ..., "value": ...}``. Deletes state nothing.
+* **Web messages**: a consent-management platform's choice in the message context - Segment's
+  ``context.consent.categoryPreferences`` (``{"Advertising": false, ...}``) and RudderStack's
+  ``context.consentManagement`` (``allowedConsentIds`` / ``deniedConsentIds``). Category names
+  and consent ids map to purposes with :data:`CATEGORY_PURPOSES`; only purposes of the purpose
+  catalogue are stated, unknown categories stay in the evidence only. When several categories
+  map to one purpose, a denial wins. Method ``web_cmp``, subject ``user_id:<userId>`` (else
+  ``anonymous_id:<anonymousId>``), captured at the event's ``occurred_at``, evidence the raw
+  object. A request sent with Global Privacy Control (``Sec-GPC: 1``, landed as ``meta.gpc``)
+  states an objection to ``advertising`` (method ``gpc``).
+
+Every statement of every message is recorded (the ledger is append-only evidence); a replay
+gives the same rows: ``idempotency_key`` is :attr:`cdp.models.ConsentStatement.idempotency_key`
+and ``consent_id`` a UUID derived from it, ``subject_hash`` is
+``settings.privacy.hash_identifier(subject)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+import orjson
+
+from cdp.models import ConsentStatement
+from cdp.models._json import canonical_json
+
+if TYPE_CHECKING:
+    from cdp.config import Settings
+
+__all__ = [
+    "CATEGORY_PURPOSES",
+    "CONSENT_NAMESPACE",
+    "ConsentRows",
+    "consent_id_for",
+    "web_consent_signals",
+]
+
+logger = logging.getLogger(__name__)
+
+#: CMP category names and consent ids (lower-cased) -> purpose of the catalogue. The ``c000n``
+#: ids are OneTrust's standard categories, which RudderStack forwards as consent ids.
+CATEGORY_PURPOSES: Final[dict[str, str]] = {
+    "advertising": "advertising",
+    "targeting": "advertising",
+    "ads": "advertising",
+    "analytics": "analytics",
+    "performance": "analytics",
+    "statistics": "analytics",
+    "personalization": "personalization",
+    "personalisation": "personalization",
+    "functional": "personalization",
+    "marketing": "email_marketing",
+    "email": "email_marketing",
+    "c0002": "analytics",
+    "c0003": "personalization",
+    "c0004": "advertising",
+}
+#: Namespace of the UUIDs derived from idempotency keys (``consent_id``).
+CONSENT_NAMESPACE: Final = uuid.UUID("0b5d1e5c-3c1f-5a3e-9a57-6d2f3c0e7a11")
+_SEP: Final = "\x1f"
+_OPTIONS: Final = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+def consent_id_for(idempotency_key: str) -> str:
+    """The ``consent_id`` of a statement: a UUID derived from its idempotency key."""
+    return str(uuid.uuid5(CONSENT_NAMESPACE, idempotency_key))
+
+
+def _purpose_of(name: object) -> str | None:
+    if not isinstance(name, str):
+        return None
+    return CATEGORY_PURPOSES.get(name.strip().lower())
+
+
+def _resolve(found: dict[str, str], purpose: str | None, status: str) -> None:
+    if purpose is None:
+        return
+    if found.get(purpose) != "denied":  # a denial wins over a grant of the same purpose
+        found[purpose] = status
+
+
+def _ids(value: object) -> Iterator[object]:
+    if isinstance(value, list):
+        yield from value
+    elif isinstance(value, Mapping):  # older SDKs: {id: name}
+        for key, name in value.items():
+            yield name if _purpose_of(name) else key
+
+
+def web_consent_signals(context: Mapping[str, Any]) -> list[tuple[str, dict[str, str], Any]]:
+    """``(context field, {purpose: status}, raw value)`` for each CMP signal in ``context``."""
+    out: list[tuple[str, dict[str, str], Any]] = []
+    consent = context.get("consent")
+    if isinstance(consent, Mapping):
+        prefs = consent.get("categoryPreferences")
+        if isinstance(prefs, Mapping) and prefs:
+            found: dict[str, str] = {}
+            for name, allowed in prefs.items():
+                if isinstance(allowed, bool):
+                    _resolve(found, _purpose_of(name), "granted" if allowed else "denied")
+            out.append(("context.consent.categoryPreferences", found, prefs))
+    managed = context.get("consentManagement")
+    if isinstance(managed, Mapping) and managed:
+        found = {}
+        for consent_id in _ids(managed.get("allowedConsentIds")):
+            _resolve(found, _purpose_of(consent_id), "granted")
+        for consent_id in _ids(managed.get("deniedConsentIds")):
+            _resolve(found, _purpose_of(consent_id), "denied")
+        out.append(("context.consentManagement", found, managed))
+    return out
+
+
+class ConsentRows:
+    """Builds ``consent_ledger`` rows for one configuration (purposes, hash key).
+
+    :meth:`row` is the fast path used for every statement; it equals building a
+    :class:`~cdp.models.ConsentStatement` (:meth:`row_from_statement`), which the tests check.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._purposes = settings.purposes
+        self._hash = settings.privacy.hash_identifier
+        self._hashes: dict[str, str] = {}
+
+    def known(self, purpose: str) -> bool:
+        """Whether ``purpose`` is in the purpose catalogue."""
+        return purpose in self._purposes
+
+    def _subject_hash(self, subject: str) -> str:
+        found = self._hashes.get(subject)
+        if found is None:
+            if len(self._hashes) > 100_000:
+                self._hashes.clear()
+            found = self._hashes[subject] = self._hash(subject)
+        return found
+
+    def row(
+        self,
+        *,
+        subject_type: str,
+        subject_value: str,
+        purpose: str,
+        status: str,
+        captured_at: datetime,
+        source: str,
+        method: str,
+        evidence: Mapping[str, Any],
+        recorded_at: datetime,
+    ) -> dict[str, Any]:
+        """One ledger row; ``subject_value`` is trimmed, ``captured_at`` must be UTC-aware."""
+        value = subject_value.strip()
+        subject = f"{subject_type}:{value}"
+        key_parts = (subject, purpose, status, captured_at.isoformat(), source, "")
+        key = hashlib.sha256(_SEP.join(key_parts).encode()).hexdigest()
+        try:
+            evidence_json = orjson.dumps(evidence, option=_OPTIONS).decode()
+        except TypeError:
+            evidence_json = canonical_json(evidence)
+        purpose_cfg = self._purposes.get(purpose)
+        return {
+            "consent_id": consent_id_for(key),
+            "idempotency_key": key,
+            "subject_type": subject_type,
+            "subject_hash": self._subject_hash(subject),
+            "subject_value": value,
+            "customer_id": None,
+            "purpose": purpose,
+            "channel": purpose_cfg.channel if purpose_cfg else None,
+            "status": status,
+            "legal_basis": None,
+            "jurisdiction": None,
+            "captured_at": captured_at,
+            "expires_at": None,
+            "recorded_at": recorded_at,
+            "source": source,
+            "method": method,
+            "notice_version": None,
+            "evidence": evidence_json,
+            "evidence_hash": hashlib.sha256(evidence_json.encode()).hexdigest(),
+            "supersedes": None,
+        }
+
+    def row_from_statement(
+        self, statement: ConsentStatement, *, recorded_at: datetime
+    ) -> dict[str, Any]:
+        """The ledger row of a validated statement (the reference for :meth:`row`)."""
+        evidence = statement.evidence
+        evidence_json = (
+            None
+            if evidence is None
+            else evidence
+            if isinstance(evidence, str)
+            else canonical_json(evidence)
+        )
+        return {
+            "consent_id": consent_id_for(statement.idempotency_key),
+            "idempotency_key": statement.idempotency_key,
+            "subject_type": statement.subject_type,
+            "subject_hash": self._hash(statement.subject),
+            "subject_value": statement.subject_value,
+            "customer_id": None,
+            "purpose": statement.purpose,
+            "channel": statement.channel,
+            "status": statement.status,
+            "legal_basis": statement.legal_basis,
+            "jurisdiction": statement.jurisdiction,
+            "captured_at": statement.captured_at,
+            "expires_at": statement.expires_at,
+            "recorded_at": recorded_at,
+            "source": statement.source,
+            "method": statement.method,
+            "notice_version": statement.notice_version,
+            "evidence": evidence_json,
+            "evidence_hash": (
+                hashlib.sha256(evidence_json.encode()).hexdigest() if evidence_json else None
+            ),
+            "supersedes": None,
+        }

@@ -1,0 +1,547 @@
+"""Readers of input files with a stable, resumable position.
+
+Each reader yields :class:`RawInput` values ``(seq, payload, ref, value, rejection)`` per input
+record, ``seq`` increasing from 1, and exposes a :class:`FilePosition` after the last record it
+returned. Opening a reader at a position continues right behind that record without reading
+the file from the start (byte offsets for CSV and JSON lines, row groups for Parquet).
+
+* **CSV** (``.csv``): UTF-8 (a BOM is skipped), a header row, RFC 4180 quoting (quoted fields may
+  span lines). ``seq`` is the data row number; ``payload`` the record's original bytes (all its
+  lines). A record that is not valid UTF-8 is rejected ``bad_encoding``, one whose field count
+  differs from the header's ``schema``, one over ``max_record_bytes`` ``oversize`` - each is still
+  an input, never dropped. Blank lines are not records.
+* **JSON lines** (``.jsonl``, ``.ndjson``, ``.json``): one input per non-blank line, ``seq`` its
+  line number; ``payload`` is the line without its line break. Lines are parsed by the
+  processing step (``bad_json``, ``bad_encoding``); a line over ``max_record_bytes`` is rejected
+  ``oversize`` here (its payload keeps the first ``max_record_bytes``). A big file can be read
+  as byte ranges in parallel (:class:`JsonLinesReader` ``start``/``end``).
+* **Parquet** (``.parquet``, ``.pq``): one input per row, ``value`` the row as a dict and
+  ``payload`` its JSON.
+
+``ref`` is ``<file name>:<line>`` (the physical line a record starts on; Parquet: the row number).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Final, overload
+
+import orjson
+
+from cdp.ingest.errors import InputFileError, UnsupportedSourceError
+from cdp.ingest.outcome import Rejection
+
+__all__ = [
+    "FILE_FORMATS",
+    "CsvReader",
+    "FilePosition",
+    "FileReader",
+    "InputBatch",
+    "JsonLinesReader",
+    "ParquetReader",
+    "RawInput",
+    "file_format",
+    "open_reader",
+    "read_inputs",
+]
+
+logger = logging.getLogger(__name__)
+
+#: File name suffix -> reader format.
+FILE_FORMATS: Final[dict[str, str]] = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+_BOM: Final = b"\xef\xbb\xbf"
+_JSON_OPTIONS: Final = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+@dataclass(frozen=True, slots=True)
+class RawInput:
+    """One input record: its position, original bytes, where it is, and what the reader saw.
+
+    ``value`` is the parsed row when the reader parses (CSV, Parquet); None for JSON lines.
+    ``rejection`` is set when the reader itself refuses the record (encoding, field count).
+    """
+
+    seq: int
+    payload: bytes
+    ref: str
+    value: Any = None
+    rejection: Rejection | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FilePosition:
+    """Where a reader is: after record ``seq`` (0: none), at byte ``offset``, after ``line``.
+
+    The resume state of a file partition; plain values so that it pickles small and stable.
+    """
+
+    seq: int = 0
+    offset: int = 0
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class InputBatch(Sequence[RawInput]):
+    """Consecutive inputs of a file in columns (cheaper than one :class:`RawInput` each).
+
+    ``seqs`` are line numbers, so an input's ``ref`` is ``<name>:<seq>``; ``rejections`` maps an
+    index to the reader's rejection of that input. Indexing gives :class:`RawInput` values.
+    """
+
+    name: str
+    seqs: list[int]
+    payloads: list[bytes]
+    rejections: dict[int, Rejection]
+
+    def __len__(self) -> int:
+        return len(self.seqs)
+
+    @overload
+    def __getitem__(self, index: int) -> RawInput: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[RawInput]: ...
+
+    def __getitem__(self, index: int | slice) -> RawInput | Sequence[RawInput]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        seq = self.seqs[index]
+        return RawInput(
+            seq,
+            self.payloads[index],
+            f"{self.name}:{seq}",
+            None,
+            self.rejections.get(index if index >= 0 else index + len(self)),
+        )
+
+    def ref(self, index: int) -> str:
+        """The record reference of input ``index``."""
+        return f"{self.name}:{self.seqs[index]}"
+
+
+def file_format(path: Path, default: str | None = None) -> str:
+    """The reader format of ``path`` from its suffix, else ``default``."""
+    found = FILE_FORMATS.get(path.suffix.lower())
+    if found is not None:
+        return found
+    if default in ("csv", "jsonl", "parquet"):
+        return default
+    raise UnsupportedSourceError(
+        f"cannot tell the format of {path.name}; use one of {', '.join(sorted(FILE_FORMATS))}"
+    )
+
+
+class FileReader(ABC):
+    """A resumable reader of one file (use as a context manager)."""
+
+    format: str = ""
+
+    def __init__(self, path: Path, *, max_record_bytes: int) -> None:
+        self.path = Path(path)
+        self.name = self.path.name
+        self.max_record_bytes = max_record_bytes
+
+    @property
+    @abstractmethod
+    def position(self) -> FilePosition:
+        """The position after the last record returned."""
+
+    @abstractmethod
+    def read(self, max_rows: int, max_bytes: int = 1 << 62) -> list[RawInput]:
+        """Up to ``max_rows`` records (fewer once ``max_bytes`` of payload); ``[]`` at the end."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the file."""
+
+    def __enter__(self) -> FileReader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _open(path: Path) -> IO[bytes]:
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        raise InputFileError(f"input file not found: {path}") from None
+    except OSError as e:
+        raise InputFileError(f"cannot read input file {path}: {e.strerror}") from e
+
+
+class JsonLinesReader(FileReader):
+    """JSON lines: one input per non-blank line (see the module documentation).
+
+    ``seq`` is the line number. With ``start``/``end`` the reader covers the lines that *begin*
+    in ``[start, end)`` (a byte range of a big file, read in parallel with its other ranges).
+    """
+
+    format = "jsonl"
+    _BLOCK = 1 << 22
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        position: FilePosition | None = None,
+        max_record_bytes: int,
+        start: int = 0,
+        end: int | None = None,
+    ) -> None:
+        super().__init__(path, max_record_bytes=max_record_bytes)
+        self._file = _open(self.path)
+        self._end = end
+        self._buf = b""
+        self._pos = 0
+        self._eof = False
+        if position is not None and (position.offset or position.line):
+            self._offset, self._line, self._seq = position.offset, position.line, position.seq
+        elif start > 0:
+            self._offset, self._line = self._first_line_at(start)
+            self._seq = self._line
+        else:
+            self._offset = self._line = self._seq = 0
+        self._file.seek(self._offset)
+
+    def _first_line_at(self, start: int) -> tuple[int, int]:
+        """Offset and line count of the first line that begins at or after ``start``."""
+        self._file.seek(start - 1)
+        if self._file.read(1) != b"\n":
+            while True:
+                part = self._file.readline(1 << 20)
+                if not part or part[-1:] == b"\n":
+                    break
+        offset = self._file.tell()
+        self._file.seek(0)
+        lines, done = 0, 0
+        while done < offset:
+            block = self._file.read(min(self._BLOCK, offset - done))
+            if not block:
+                break
+            lines += block.count(b"\n")
+            done += len(block)
+        return offset, lines
+
+    @property
+    def position(self) -> FilePosition:
+        return FilePosition(self._seq, self._offset, self._line)
+
+    def _fill(self) -> bool:
+        """Read the next block behind the unread rest; False at the end of the file."""
+        if self._eof:
+            return False
+        block = self._file.read(self._BLOCK)
+        if not block:
+            self._eof = True
+            return False
+        self._buf = self._buf[self._pos :] + block
+        self._pos = 0
+        return True
+
+    def read(self, max_rows: int, max_bytes: int = 1 << 62) -> list[RawInput]:
+        return list(self.read_batch(max_rows, max_bytes))
+
+    def read_batch(self, max_rows: int, max_bytes: int = 1 << 62) -> InputBatch:
+        """Like :meth:`read`, as columns (the fast path of the file sources)."""
+        seqs: list[int] = []
+        payloads: list[bytes] = []
+        rejections: dict[int, Rejection] = {}
+        add_seq = seqs.append
+        add_payload = payloads.append
+        limit = self.max_record_bytes
+        end = self._end
+        size = 0
+        while len(seqs) < max_rows and size < max_bytes:
+            if end is not None and self._offset >= end:
+                break
+            buf, pos = self._buf, self._pos
+            newline = buf.find(b"\n", pos, pos + limit + 2)
+            if newline < 0:
+                if len(buf) - pos > limit + 1:  # no line break within the limit
+                    rejections[len(seqs)] = Rejection(
+                        "oversize", f"line over {limit} bytes", None, "read"
+                    )
+                    add_payload(self._skip_oversize())
+                    add_seq(self._line)
+                    size += limit
+                    continue
+                if self._fill():
+                    continue
+                if self._pos >= len(self._buf):
+                    break
+                newline = len(self._buf)  # the last line has no line break
+                buf, pos = self._buf, self._pos
+            line = buf[pos:newline]
+            consumed = newline + 1 - pos
+            self._pos = pos + consumed
+            self._offset += min(consumed, len(buf) - pos)
+            self._line += 1
+            if line[-1:] == b"\r":
+                line = line[:-1]
+            if not line or line.isspace():
+                continue
+            self._seq = self._line
+            size += len(line)
+            add_seq(self._line)
+            add_payload(line)
+        return InputBatch(self.name, seqs, payloads, rejections)
+
+    def _skip_oversize(self) -> bytes:
+        """The first ``max_record_bytes`` of the line here; the rest of it is skipped."""
+        head = self._buf[self._pos : self._pos + self.max_record_bytes]
+        skipped = 0
+        while True:
+            newline = self._buf.find(b"\n", self._pos)
+            if newline >= 0:
+                skipped += newline + 1 - self._pos
+                self._pos = newline + 1
+                break
+            skipped += len(self._buf) - self._pos
+            self._pos = len(self._buf)
+            if not self._fill():
+                break
+        self._offset += skipped
+        self._line += 1
+        self._seq = self._line
+        return head
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class CsvReader(FileReader):
+    """CSV with a header row (see the module documentation)."""
+
+    format = "csv"
+
+    def __init__(
+        self, path: Path, *, position: FilePosition | None = None, max_record_bytes: int
+    ) -> None:
+        super().__init__(path, max_record_bytes=max_record_bytes)
+        position = position or FilePosition()
+        self._file = _open(self.path)
+        self._pending: list[bytes] = []
+        self._bad_encoding = False
+        self._rows = csv.reader(self._lines())
+        self._seq, self._offset, self._line = 0, 0, 0
+        self.header: list[str] = []
+        self._read_header()
+        if position.offset > self._offset:
+            self._file.seek(position.offset)
+            self._rows = csv.reader(self._lines())
+            self._seq, self._offset, self._line = position.seq, position.offset, position.line
+
+    @property
+    def position(self) -> FilePosition:
+        return FilePosition(self._seq, self._offset, self._line)
+
+    def _lines(self) -> Iterator[str]:
+        first = self._file.tell() == 0
+        for raw in self._file:
+            if first:
+                first = False
+                if raw.startswith(_BOM):
+                    self._offset += len(_BOM)
+                    raw = raw[len(_BOM) :]
+            self._pending.append(raw)
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                self._bad_encoding = True
+                text = raw.decode("utf-8", "surrogateescape")
+            yield text
+
+    def _read_header(self) -> None:
+        while True:
+            record = self._next_record()
+            if record is None:
+                return  # an empty file: no header, no rows
+            fields, _raw, _, error = record
+            if error is not None or self._bad_encoding:
+                raise InputFileError(f"{self.name}: the header row is not readable CSV (UTF-8)")
+            if fields:
+                self.header = [f.strip() for f in fields]
+                return
+
+    def _next_record(self) -> tuple[list[str], bytes, int, str | None] | None:
+        """``(fields, original bytes, first line number, csv error)``, None at the end."""
+        self._bad_encoding = False
+        start_line = self._line + 1
+        error: str | None = None
+        try:
+            fields = next(self._rows)
+        except StopIteration:
+            if not self._pending:
+                return None
+            fields, error = [], "unterminated quoted field at the end of the file"
+        except csv.Error as e:
+            fields, error = [], str(e).split(":")[0]
+        raw = b"".join(self._pending)
+        self._line += len(self._pending)
+        self._offset += len(raw)
+        self._pending.clear()
+        return fields, raw, start_line, error
+
+    def read(self, max_rows: int, max_bytes: int = 1 << 62) -> list[RawInput]:
+        out: list[RawInput] = []
+        header = self.header
+        width = len(header)
+        name = self.name
+        size = 0
+        if not header:
+            return out
+        while len(out) < max_rows and size < max_bytes:
+            record = self._next_record()
+            if record is None:
+                break
+            fields, raw, line, error = record
+            if not fields and error is None:
+                continue  # a blank line
+            self._seq += 1
+            payload = raw.rstrip(b"\r\n")
+            size += len(payload)
+            ref = f"{name}:{line}"
+            rejection: Rejection | None = None
+            value: dict[str, str] | None = None
+            if self._bad_encoding:
+                rejection = Rejection("bad_encoding", "record is not valid UTF-8", None, "read")
+            elif len(payload) > self.max_record_bytes:
+                rejection = Rejection(
+                    "oversize", f"record over {self.max_record_bytes} bytes", None, "read"
+                )
+            elif error is not None:
+                kind = "oversize" if "field larger" in error else "schema"
+                rejection = Rejection(kind, f"unreadable CSV record ({error})", None, "read")
+            elif len(fields) != width:
+                rejection = Rejection(
+                    "schema",
+                    f"record has {len(fields)} fields, the header has {width}",
+                    None,
+                    "read",
+                )
+            else:
+                value = dict(zip(header, fields, strict=True))
+            out.append(RawInput(self._seq, payload, ref, value, rejection))
+        return out
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", "replace")
+    return str(value)
+
+
+class ParquetReader(FileReader):
+    """Parquet: one input per row (see the module documentation)."""
+
+    format = "parquet"
+
+    def __init__(
+        self, path: Path, *, position: FilePosition | None = None, max_record_bytes: int
+    ) -> None:
+        super().__init__(path, max_record_bytes=max_record_bytes)
+        import pyarrow.parquet as pq
+
+        if not self.path.exists():
+            raise InputFileError(f"input file not found: {self.path}")
+        try:
+            self._file = pq.ParquetFile(self.path)
+        except Exception as e:  # pyarrow raises several types for a broken file
+            raise InputFileError(f"{self.name}: not a readable Parquet file") from e
+        meta = self._file.metadata
+        self._group_rows = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+        self._seq = (position or FilePosition()).seq
+        self._rows: list[dict[str, Any]] = []
+        self._rows_start = 0  # seq of the row before self._rows[0]
+        self._next_group = 0
+        start = 0
+        for i, n in enumerate(self._group_rows):
+            if start + n > self._seq:
+                break
+            start += n
+            self._next_group = i + 1
+        self._rows_start = start
+
+    @property
+    def position(self) -> FilePosition:
+        return FilePosition(self._seq, 0, self._seq)
+
+    def _fill(self) -> bool:
+        while self._seq - self._rows_start >= len(self._rows):
+            if self._next_group >= len(self._group_rows):
+                return False
+            self._rows_start += len(self._rows)
+            self._rows = self._file.read_row_group(self._next_group).to_pylist()
+            self._next_group += 1
+        return True
+
+    def read(self, max_rows: int, max_bytes: int = 1 << 62) -> list[RawInput]:
+        out: list[RawInput] = []
+        size = 0
+        while len(out) < max_rows and size < max_bytes and self._fill():
+            row = self._rows[self._seq - self._rows_start]
+            self._seq += 1
+            payload = orjson.dumps(row, default=_jsonable, option=_JSON_OPTIONS)
+            size += len(payload)
+            rejection = None
+            if len(payload) > self.max_record_bytes:
+                rejection = Rejection(
+                    "oversize", f"row over {self.max_record_bytes} bytes", None, "read"
+                )
+                payload = payload[: self.max_record_bytes]
+            out.append(RawInput(self._seq, payload, f"{self.name}:{self._seq}", row, rejection))
+        return out
+
+    def close(self) -> None:
+        self._rows = []
+
+
+def open_reader(
+    path: Path,
+    *,
+    format: str | None = None,
+    position: FilePosition | None = None,
+    max_record_bytes: int = 1 << 20,
+) -> FileReader:
+    """A reader of ``path`` (format from ``format`` or the suffix), at ``position``."""
+    path = Path(path)
+    fmt = format if format in ("csv", "jsonl", "parquet") else file_format(path)
+    if fmt == "csv":
+        return CsvReader(path, position=position, max_record_bytes=max_record_bytes)
+    if fmt == "jsonl":
+        return JsonLinesReader(path, position=position, max_record_bytes=max_record_bytes)
+    return ParquetReader(path, position=position, max_record_bytes=max_record_bytes)
+
+
+def read_inputs(
+    path: Path, *, format: str | None = None, max_record_bytes: int = 1 << 20
+) -> Iterator[RawInput]:
+    """Every input of ``path``, in order (a convenience over :func:`open_reader`)."""
+    with open_reader(path, format=format, max_record_bytes=max_record_bytes) as reader:
+        while True:
+            batch = reader.read(10_000)
+            if not batch:
+                return
+            yield from batch

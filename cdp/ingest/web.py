@@ -1,0 +1,817 @@
+"""Web (Segment-spec) inputs: messages and batches into events, identities and consent.
+
+:class:`WebProcessor` turns one message body, one batch body (each item an input) or one JSON
+line into rows of an :class:`~cdp.ingest.outcome.OutcomeBuilder`:
+
+* ``events``: :func:`cdp.models.event_from_message` of :func:`cdp.models.parse_message` (the
+  batch's ``context``/``integrations`` merged into each item as :func:`cdp.models.split_batch`
+  does; clock-skew correction from ``sentAt``).
+* ``identity_records`` for ``identify`` (traits through :func:`cdp.models.identity_from_traits`
+  and :meth:`cdp.models.IdentityFields.from_raw`; a message without traits still gives its row,
+  versioned by the event's ``occurred_at``) and ``alias`` (``userId`` linked to ``previousId``,
+  without a version so that it never replaces an identify's row). ``source_record_id`` is
+  ``userId``, else ``anonymousId``. Reserved traits become identity fields, the others
+  ``attributes``.
+* ``consent_ledger`` rows for consent signals in the context (:mod:`cdp.ingest.consent`).
+* ``quarantine`` for every rejected input, with the model error's type and message.
+
+**Fast path.** Validating every message with pydantic costs ~40 µs; most messages are plain (ids
+as strings, ISO-8601 UTC timestamps, objects where objects belong), and for those
+:func:`_fast_message` computes the very same row with a few dict lookups. Anything unusual (a
+missing ``messageId``, numeric ids, other timestamp forms, snake_case wire names, a wrong type)
+goes through the models, which stay the single source of truth; the tests check that both paths
+give identical rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final
+
+import orjson
+
+from cdp.ingest.consent import ConsentRows, web_consent_signals
+from cdp.ingest.outcome import OutcomeBuilder, Rejection
+from cdp.ingest.readers import InputBatch, RawInput
+from cdp.models import (
+    MAX_BATCH_ITEMS,
+    Alias,
+    Group,
+    Identify,
+    IdentityFields,
+    InvalidInputError,
+    Message,
+    SourceRecord,
+    event_from_message,
+    identity_from_traits,
+    parse_message,
+    parse_timestamp,
+)
+from cdp.models._json import canonical_json
+
+if TYPE_CHECKING:
+    from cdp.config import Settings
+    from cdp.ingest.options import IngestOptions
+
+__all__ = ["RESERVED_TRAITS", "WebMessage", "WebProcessor", "decode_json"]
+
+logger = logging.getLogger(__name__)
+
+#: Traits :func:`cdp.models.identity_from_traits` reads; the others go to ``attributes``.
+RESERVED_TRAITS: Final = frozenset(
+    {
+        "firstName",
+        "first_name",
+        "lastName",
+        "last_name",
+        "name",
+        "email",
+        "phone",
+        "birthday",
+        "address",
+        "company",
+    }
+)
+_TYPES: Final = frozenset({"identify", "track", "page", "screen", "group", "alias"})
+# Wire names pydantic also accepts by attribute name: such bodies take the model path.
+_BY_NAME: Final = frozenset(
+    {
+        "message_id",
+        "user_id",
+        "anonymous_id",
+        "original_timestamp",
+        "sent_at",
+        "received_at",
+        "write_key",
+        "group_id",
+        "previous_id",
+    }
+)
+_ISO_Z: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z")
+_JSON: Final = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+_EMPTY: Final[dict[str, Any]] = {}
+#: The track event analytics.js sends when a visitor changes their consent choice.
+_CONSENT_UPDATED: Final = "Segment Consent Preference Updated"
+_fromiso = datetime.fromisoformat
+
+
+class _NeedsModelError(Exception):
+    """The fast path cannot decide; validate with the models."""
+
+
+def decode_json(payload: bytes) -> tuple[Any, Rejection | None]:
+    """``(value, None)`` for a JSON document, ``(None, rejection)`` for bad JSON or encoding."""
+    try:
+        return orjson.loads(payload), None
+    except orjson.JSONDecodeError:
+        try:
+            payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return None, Rejection("bad_encoding", "not valid UTF-8", None, "parse")
+        return None, Rejection("bad_json", "not valid JSON", None, "parse")
+
+
+def _json(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value, option=_JSON)
+    except TypeError:
+        return canonical_json(value).encode()
+
+
+def _ts(value: Any) -> datetime | None:
+    # only "...Z" ASCII strings that fromisoformat reads: parse_timestamp gives the same UTC
+    # instant for them (its stripping, epoch and zone-word rules cannot apply)
+    if value is None:
+        return None
+    if type(value) is str and value[-1:] == "Z" and value.isascii():
+        try:
+            return _fromiso(value)
+        except ValueError:
+            pass
+    raise _NeedsModelError
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    if value is None:
+        return _EMPTY
+    if type(value) is dict:
+        return value
+    raise _NeedsModelError
+
+
+def _opt_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    if type(value) is str and value.strip():
+        return value
+    raise _NeedsModelError
+
+
+def _opt_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if type(value) is str and value.strip():
+        return value
+    raise _NeedsModelError
+
+
+@dataclass(slots=True)
+class WebMessage:
+    """The parts of a validated message the rows need (from either path)."""
+
+    type: str
+    message_id: str | None
+    user_id: str | None
+    anonymous_id: str | None
+    event_id: str
+    occurred_at: datetime
+    context: dict[str, Any]
+    traits: dict[str, Any]
+    previous_id: str | None
+    event_row: tuple[Any, ...]
+
+
+def _fast_message(
+    obj: dict[str, Any],
+    type_hint: str | None,
+    source: str,
+    received_at: datetime,
+    trust_received_at: bool = False,
+) -> WebMessage:
+    """The message of a plain body exactly as the model path computes it, else raises.
+
+    With ``trust_received_at`` the message's own ``receivedAt`` (when set) is the receipt time.
+    """
+    get = obj.get
+    kind = get("type")
+    if kind is None:
+        if type_hint is None:
+            raise _NeedsModelError
+        kind = type_hint
+    elif type(kind) is not str or kind not in _TYPES or (type_hint and kind != type_hint):
+        raise _NeedsModelError
+    if not _BY_NAME.isdisjoint(obj):
+        raise _NeedsModelError
+    message_id = get("messageId")
+    if type(message_id) is not str or not message_id.strip():
+        raise _NeedsModelError  # no id: the event id is a digest of the validated message
+    user_id = _opt_id(get("userId"))
+    anonymous_id = _opt_id(get("anonymousId"))
+    if user_id is None and anonymous_id is None:
+        raise _NeedsModelError
+    timestamp = _ts(get("timestamp"))
+    original = _ts(get("originalTimestamp"))
+    sent_at = _ts(get("sentAt"))
+    own_received_at = _ts(get("receivedAt"))
+    if trust_received_at and own_received_at is not None:
+        received_at = own_received_at
+    context = _obj(get("context"))
+    _obj(get("integrations"))
+    version = get("version")
+    if version is not None and type(version) is not int and type(version) is not str:
+        raise _NeedsModelError
+    for key in ("channel", "writeKey"):
+        value = get(key)
+        if value is not None and type(value) is not str:
+            raise _NeedsModelError
+
+    name: str | None = None
+    properties: dict[str, Any] = _EMPTY
+    traits: dict[str, Any] = _EMPTY
+    previous_id: str | None = None
+    if kind == "track":
+        name = get("event")
+        if type(name) is not str or not name.strip():
+            raise _NeedsModelError
+        properties = _obj(get("properties"))
+    elif kind == "page" or kind == "screen":
+        name = _opt_text(get("name"))
+        _opt_text(get("category"))
+        properties = _obj(get("properties"))
+    elif kind == "identify":
+        traits = _obj(get("traits"))
+    elif kind == "group":
+        group_id = _opt_id(get("groupId"))
+        if group_id is None:
+            raise _NeedsModelError
+        traits = _obj(get("traits"))
+        properties = {"groupId": group_id}
+    else:  # alias
+        previous_id = _opt_id(get("previousId"))
+        if user_id is None or previous_id is None:
+            raise _NeedsModelError
+        properties = {"previousId": previous_id}
+
+    client_time = timestamp or original
+    if client_time is not None and sent_at is not None:
+        occurred_at = received_at - (sent_at - client_time)
+    elif client_time is not None:
+        occurred_at = client_time
+    else:
+        occurred_at = received_at
+    row = (
+        message_id,
+        source,
+        kind,
+        name,
+        occurred_at,
+        occurred_at.date(),
+        received_at,
+        sent_at,
+        user_id or anonymous_id,
+        user_id,
+        anonymous_id,
+        message_id,
+        _json(properties),
+        _json(traits),
+        _json(context),
+    )
+    return WebMessage(
+        kind,
+        message_id,
+        user_id,
+        anonymous_id,
+        message_id,
+        occurred_at,
+        context,
+        traits,
+        previous_id,
+        row,
+    )
+
+
+def _model_message(
+    obj: Mapping[str, Any], type_hint: str | None, source: str, received_at: datetime
+) -> WebMessage:
+    """The message through the pydantic models (raises :class:`InvalidInputError`)."""
+    msg: Message = parse_message(obj, type_hint=type_hint)
+    event = event_from_message(msg, source=source, received_at=received_at)
+    row = event.to_row()
+    traits: dict[str, Any] = msg.traits if isinstance(msg, Identify | Group) else {}
+    return WebMessage(
+        msg.type,
+        msg.message_id,
+        msg.user_id,
+        msg.anonymous_id,
+        event.event_id,
+        event.occurred_at,
+        msg.context,
+        traits,
+        msg.previous_id if isinstance(msg, Alias) else None,
+        (
+            row["event_id"],
+            row["source"],
+            row["event_type"],
+            row["event_name"],
+            row["occurred_at"],
+            row["event_date"],
+            row["received_at"],
+            row["sent_at"],
+            row["source_record_id"],
+            row["user_id"],
+            row["anonymous_id"],
+            row["message_id"],
+            row["properties"],
+            row["traits"],
+            row["context"],
+        ),
+    )
+
+
+def message_event(
+    obj: Mapping[str, Any],
+    *,
+    source: str,
+    received_at: datetime,
+    type_hint: str | None = None,
+    fast: bool = True,
+) -> WebMessage:
+    """The validated message of ``obj`` (fast path when possible); raises InvalidInputError."""
+    if fast and type(obj) is dict:
+        try:
+            return _fast_message(obj, type_hint, source, received_at)
+        except _NeedsModelError:
+            pass
+    return _model_message(obj, type_hint, source, received_at)
+
+
+def _merge_object(batch_value: Any, item_value: Any) -> Any:
+    # as cdp.models.messages._merge_object (split_batch): batch keys, then item keys
+    if not isinstance(batch_value, Mapping) or not batch_value:
+        return item_value
+    if item_value is None:
+        return dict(batch_value)
+    if isinstance(item_value, Mapping):
+        return {**batch_value, **item_value}
+    return item_value
+
+
+class WebProcessor:
+    """Rows of web inputs for one web source (see the module documentation)."""
+
+    def __init__(self, settings: Settings, source: str, options: IngestOptions) -> None:
+        self.source = source
+        self.options = options
+        self.consent = ConsentRows(settings)
+        self._max_bytes = options.max_message_bytes
+        self._gpc_purpose = "advertising" if self.consent.known("advertising") else None
+        self._trait_cache: dict[bytes | str, tuple[dict[str, Any], str]] = {}
+
+    # -- entry points ----------------------------------------------------------------------
+
+    def add_document(
+        self,
+        builder: OutcomeBuilder,
+        doc: Any,
+        *,
+        payload: bytes,
+        seq: int,
+        ref: str,
+        received_at: datetime,
+        type_hint: str | None = None,
+        trust_received_at: bool = False,
+        gpc: bool = False,
+    ) -> None:
+        """One body: a batch (each item an input) or a single message (one input).
+
+        ``received_at`` is the server's receipt time; with ``trust_received_at`` (archived
+        files) a message's own ``receivedAt`` is used instead when it has one.
+        """
+        if isinstance(doc, dict) and (
+            type_hint == "batch" or (type_hint is None and "batch" in doc and "type" not in doc)
+        ):
+            self._add_batch(
+                builder,
+                doc,
+                payload=payload,
+                seq=seq,
+                ref=ref,
+                received_at=received_at,
+                trust_received_at=trust_received_at,
+                gpc=gpc,
+            )
+            return
+        builder.cover(seq)
+        if type_hint == "batch":
+            type_hint = None
+        if len(payload) > self._max_bytes:
+            self._reject(
+                builder,
+                Rejection("oversize", f"message over {self._max_bytes // 1024} KB", None, "parse"),
+                payload,
+                seq,
+                ref,
+                received_at,
+            )
+            return
+        self._add_message(
+            builder,
+            doc,
+            payload=payload,
+            seq=seq,
+            ref=ref,
+            received_at=received_at,
+            type_hint=type_hint,
+            trust_received_at=trust_received_at,
+            gpc=gpc,
+            index=-1,
+        )
+
+    def add_payload(
+        self,
+        builder: OutcomeBuilder,
+        payload: bytes,
+        *,
+        seq: int,
+        ref: str,
+        received_at: datetime,
+        type_hint: str | None = None,
+        trust_received_at: bool = False,
+        gpc: bool = False,
+    ) -> None:
+        """One JSON body (a line of a file, a Kafka message, a landed request)."""
+        doc, rejection = decode_json(payload)
+        if rejection is not None:
+            builder.cover(seq)
+            self._reject(builder, rejection, payload, seq, ref, received_at)
+            return
+        self.add_document(
+            builder,
+            doc,
+            payload=payload,
+            seq=seq,
+            ref=ref,
+            received_at=received_at,
+            type_hint=type_hint,
+            trust_received_at=trust_received_at,
+            gpc=gpc,
+        )
+
+    def add_inputs(
+        self,
+        builder: OutcomeBuilder,
+        inputs: Sequence[RawInput],
+        *,
+        received_at: datetime,
+        trust_received_at: bool,
+        content_type: str | None,
+        keep_raw: bool,
+        on_error: Callable[[int, bytes, str, BaseException], None],
+    ) -> None:
+        """Many inputs of a file (the hot loop): plain messages take the fast path inline.
+
+        Equivalent to :meth:`add_payload` (or :meth:`reject`) plus a ``raw_events`` row per
+        input; an input whose processing raises unexpectedly goes to
+        ``on_error(seq, payload, ref, error)``.
+        """
+        if isinstance(inputs, InputBatch):
+            seqs, payloads, rejections = inputs.seqs, inputs.payloads, inputs.rejections
+            ref_of = inputs.ref
+        else:
+            seqs = [i.seq for i in inputs]
+            payloads = [i.payload for i in inputs]
+            rejections = {n: i.rejection for n, i in enumerate(inputs) if i.rejection}
+
+            def ref_of(index: int) -> str:
+                return inputs[index].ref
+
+        loads = orjson.loads
+        decode_error = orjson.JSONDecodeError
+        fast = _fast_message
+        accept = self._accept
+        source = self.source
+        max_bytes = self._max_bytes
+        cover = builder.cover
+        add_raw = builder.add_raw
+        raw_id = builder.raw_id
+        for index, (seq, payload) in enumerate(zip(seqs, payloads, strict=True)):
+            rejection = rejections.get(index) if rejections else None
+            try:
+                msg = None
+                if rejection is None and len(payload) <= max_bytes:
+                    try:
+                        doc = loads(payload)
+                    except decode_error:
+                        doc = None
+                    if type(doc) is dict and "batch" not in doc:
+                        try:
+                            msg = fast(doc, None, source, received_at, trust_received_at)
+                        except _NeedsModelError:
+                            msg = None
+                if msg is not None:
+                    cover(seq)
+                    accept(builder, msg, seq, gpc=False)
+                elif rejection is not None:
+                    self.reject(
+                        builder,
+                        rejection,
+                        payload=payload,
+                        seq=seq,
+                        ref=ref_of(index),
+                        received_at=received_at,
+                    )
+                else:
+                    self.add_payload(
+                        builder,
+                        payload,
+                        seq=seq,
+                        ref=ref_of(index),
+                        received_at=received_at,
+                        trust_received_at=trust_received_at,
+                    )
+            except Exception as e:  # a bug, not a bad input: keep the input
+                on_error(seq, payload, ref_of(index), e)
+            if keep_raw:
+                add_raw(
+                    raw_id=raw_id(seq),
+                    source=source,
+                    received_at=received_at,
+                    content_type=content_type,
+                    payload=payload,
+                    seq=seq,
+                )
+
+    def reject(
+        self,
+        builder: OutcomeBuilder,
+        rejection: Rejection,
+        *,
+        payload: bytes,
+        seq: int,
+        ref: str,
+        received_at: datetime,
+    ) -> None:
+        """One input refused before parsing (reader-level, collector-level)."""
+        builder.cover(seq)
+        self._reject(builder, rejection, payload, seq, ref, received_at)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _reject(
+        self,
+        builder: OutcomeBuilder,
+        rejection: Rejection,
+        payload: bytes | None,
+        seq: int,
+        ref: str,
+        received_at: datetime,
+        index: int = -1,
+    ) -> None:
+        builder.add_rejection(
+            rejection,
+            source=self.source,
+            received_at=received_at,
+            payload=payload,
+            record_ref=ref if index < 0 else f"{ref}#{index}",
+            seq=seq,
+            index=index,
+        )
+
+    def _add_batch(
+        self,
+        builder: OutcomeBuilder,
+        doc: dict[str, Any],
+        *,
+        payload: bytes,
+        seq: int,
+        ref: str,
+        received_at: datetime,
+        trust_received_at: bool,
+        gpc: bool,
+    ) -> None:
+        items = doc.get("batch")
+        problem: Rejection | None = None
+        if not isinstance(items, list):
+            problem = Rejection("schema", "batch: must be a list of messages", "batch", "parse")
+        elif len(items) > MAX_BATCH_ITEMS:
+            problem = Rejection(
+                "oversize", f"batch: more than {MAX_BATCH_ITEMS} messages", "batch", "parse"
+            )
+        if problem is not None or not items:
+            # the body itself is the one input (an empty batch holds no message: schema)
+            problem = problem or Rejection("schema", "batch: no messages", "batch", "parse")
+            builder.cover(seq)
+            self._reject(builder, problem, payload, seq, ref, received_at)
+            return
+        assert isinstance(items, list)
+        builder.cover(seq, len(items))
+        context = doc.get("context")
+        integrations = doc.get("integrations")
+        shared = {k: doc.get(k) for k in ("sentAt", "writeKey") if doc.get(k) not in (None, "")}
+        may_be_big = len(payload) > self._max_bytes
+        for index, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                self._reject(
+                    builder,
+                    Rejection(
+                        "schema", f"batch.{index}: a message must be a JSON object", None, "parse"
+                    ),
+                    _json(item),
+                    seq,
+                    ref,
+                    received_at,
+                    index,
+                )
+                continue
+            if may_be_big:
+                size = len(orjson.dumps(item))
+                if size > self._max_bytes:
+                    self._reject(
+                        builder,
+                        Rejection(
+                            "oversize",
+                            f"batch.{index}: message over {self._max_bytes // 1024} KB",
+                            None,
+                            "parse",
+                        ),
+                        orjson.dumps(item),
+                        seq,
+                        ref,
+                        received_at,
+                        index,
+                    )
+                    continue
+            merged = dict(item)
+            if "context" in doc:
+                merged["context"] = _merge_object(context, item.get("context"))
+            if "integrations" in doc:
+                merged["integrations"] = _merge_object(integrations, item.get("integrations"))
+            for key, value in shared.items():
+                if merged.get(key) in (None, ""):
+                    merged[key] = value
+            self._add_message(
+                builder,
+                merged,
+                payload=None,
+                seq=seq,
+                ref=ref,
+                received_at=received_at,
+                type_hint=None,
+                trust_received_at=trust_received_at,
+                gpc=gpc,
+                index=index,
+                item=item,
+            )
+
+    def _add_message(
+        self,
+        builder: OutcomeBuilder,
+        obj: Any,
+        *,
+        payload: bytes | None,
+        seq: int,
+        ref: str,
+        received_at: datetime,
+        type_hint: str | None,
+        trust_received_at: bool,
+        gpc: bool,
+        index: int,
+        item: Any = None,
+    ) -> None:
+        at = received_at
+        if trust_received_at and isinstance(obj, dict):
+            at = _own_received_at(obj) or received_at
+        try:
+            msg = message_event(obj, source=self.source, received_at=at, type_hint=type_hint)
+        except InvalidInputError as e:
+            rejected = payload if payload is not None else _json(item if item is not None else obj)
+            prefix = f"batch.{index}." if index >= 0 else ""
+            rejection = Rejection(
+                e.error_type, prefix + str(e), (prefix + e.field) if e.field else None, "validate"
+            )
+            self._reject(builder, rejection, rejected, seq, ref, at, index)
+            return
+        self._accept(builder, msg, seq, gpc=gpc)
+
+    def _accept(self, builder: OutcomeBuilder, msg: WebMessage, seq: int, *, gpc: bool) -> None:
+        """The rows of a valid message: its event, identity and consent statements."""
+        if not builder.add_event(msg.event_row, seq):
+            return  # the same event again in this chunk: a duplicate
+        kind = msg.type
+        if kind == "identify" or kind == "alias":
+            self._add_identity(builder, msg, seq)
+        context = msg.context
+        if context and ("consent" in context or "consentManagement" in context):
+            self._add_consent(builder, msg, seq, gpc=False)
+        if gpc:
+            self._add_consent(builder, msg, seq, gpc=True)
+
+    def _add_identity(self, builder: OutcomeBuilder, msg: WebMessage, seq: int) -> None:
+        key = msg.user_id or msg.anonymous_id
+        assert key is not None
+        if msg.type == "alias":
+            record = SourceRecord(
+                source=self.source,
+                source_record_id=key,
+                updated_at=None,  # never replaces the row of an identify
+                user_id=msg.user_id,
+                anonymous_id=msg.previous_id,
+                attributes={"previousId": msg.previous_id},
+            )
+            row = record.to_identity_row()
+        else:
+            identity, attributes = self._traits(msg.traits, msg.event_row[13])
+            # as SourceRecord(...).to_identity_row(), with the normalized traits cached
+            row = {
+                "source": self.source,
+                "source_record_id": key,
+                "updated_at": msg.occurred_at,
+                "deleted": False,
+                **identity,
+                "user_id": msg.user_id,
+                "anonymous_id": msg.anonymous_id,
+                "attributes": attributes,
+            }
+        builder.add_identity(row, event_id=msg.event_id, seq=seq)
+
+    def _traits(self, traits: dict[str, Any], key: bytes | str) -> tuple[dict[str, Any], str]:
+        """Normalized identity columns and attributes JSON of ``traits`` (cached by content)."""
+        found = self._trait_cache.get(key)
+        if found is None:
+            try:
+                identity, _issues = IdentityFields.from_raw(identity_from_traits(traits))
+            except InvalidInputError:  # pragma: no cover - traits only name known fields
+                identity = IdentityFields()
+            attributes = {k: v for k, v in traits.items() if k not in RESERVED_TRAITS}
+            found = (identity.to_row(), canonical_json(attributes))
+            if len(self._trait_cache) >= 50_000:
+                self._trait_cache.clear()
+            self._trait_cache[key] = found
+        return found
+
+    def _add_consent(
+        self, builder: OutcomeBuilder, msg: WebMessage, seq: int, *, gpc: bool
+    ) -> None:
+        """Consent statements of one message; restatements within a chunk are collapsed.
+
+        A subject's CMP choice rides on every message it sends. Within one chunk of inputs a
+        statement is recorded for the first message of a subject and whenever the choice
+        changes (and for every explicit ``Segment Consent Preference Updated`` event); the same
+        choice repeated by the following messages is not a new statement.
+        """
+        if msg.user_id:
+            subject_type, subject_value = "user_id", msg.user_id
+        else:
+            assert msg.anonymous_id is not None
+            subject_type, subject_value = "anonymous_id", msg.anonymous_id
+        rows = self.consent
+        seen = builder.memo
+        if gpc:
+            if self._gpc_purpose is None:
+                return
+            key: tuple[str, ...] = ("gpc", subject_type, subject_value)
+            if key in seen:
+                return
+            seen[key] = b""
+            signals: list[tuple[str, dict[str, str], Any]] = [
+                ("meta.gpc", {self._gpc_purpose: "objected"}, "1")
+            ]
+            method = "gpc"
+        else:
+            context = msg.context
+            consent = context.get("consent")
+            managed = context.get("consentManagement")
+            if consent is None and managed is None:
+                return
+            fingerprint = _json((consent, managed))
+            key = ("cmp", subject_type, subject_value)
+            explicit = msg.type == "track" and msg.event_row[3] == _CONSENT_UPDATED
+            if not explicit and seen.get(key) == fingerprint:
+                return
+            seen[key] = fingerprint
+            signals = web_consent_signals(context)
+            method = "web_cmp"
+        for field, statuses, raw in signals:
+            for purpose, status in statuses.items():
+                if not rows.known(purpose):
+                    continue
+                row = rows.row(
+                    subject_type=subject_type,
+                    subject_value=subject_value,
+                    purpose=purpose,
+                    status=status,
+                    captured_at=msg.occurred_at,
+                    source=self.source,
+                    method=method,
+                    evidence={"field": field, "value": raw, "event_id": msg.event_id},
+                    recorded_at=builder.ingested_at,
+                )
+                builder.add_consent(row, event_id=msg.event_id, seq=seq)
+
+
+def _own_received_at(obj: dict[str, Any]) -> datetime | None:
+    """A message's own ``receivedAt`` (archives carry the server time), when it parses."""
+    value = obj.get("receivedAt")
+    if value is None:
+        return None
+    if type(value) is str and _ISO_Z.fullmatch(value):
+        return _fromiso(value)
+    try:
+        found = parse_timestamp(value, field="receivedAt")
+    except InvalidInputError:
+        return None
+    return found.astimezone(UTC) if found is not None else None

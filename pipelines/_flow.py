@@ -1,0 +1,197 @@
+"""The shared part of the dataflows: process chunks, branch failures, sink; run a flow."""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import logging
+import re
+import signal
+import socket
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TypeGuard
+
+import bytewax.operators as op
+from bytewax._bytewax import cli_main
+from bytewax.dataflow import Dataflow, Stream
+from bytewax.recovery import RecoveryConfig, init_db_dir
+
+from cdp.config import Settings
+from cdp.ingest import Chunk, DeltaWriter, IngestOptions, Outcome, Processor, Rejection
+from pipelines._sink import DeltaSink
+
+__all__ = [
+    "ChunkFailure",
+    "default_recovery_dir",
+    "flow_name",
+    "free_addresses",
+    "prepare_recovery",
+    "process_and_sink",
+    "run_flow",
+    "stop_on_signals",
+]
+
+logger = logging.getLogger(__name__)
+
+_RECOVERY_PARTS = 2
+_GC_THRESHOLD = 20_000
+
+
+@dataclass(frozen=True)
+class ChunkFailure:
+    """A chunk whose processing raised (a bug, not a bad input): its inputs go to quarantine."""
+
+    chunk: Chunk
+    error: str
+
+
+def flow_name(flow_id: str) -> str:
+    """A Bytewax dataflow name for ``flow_id`` (letters, digits, ``_`` and ``-``)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", flow_id) or "flow"
+
+
+def process_and_sink(
+    chunks: Stream[Chunk], *, processor: Processor, writer: DeltaWriter, options: IngestOptions
+) -> None:
+    """``chunks`` -> process -> (failed chunks -> quarantine) -> Delta sink."""
+
+    def process(chunk: Chunk) -> Outcome | ChunkFailure:
+        try:
+            return processor.process(chunk)
+        except Exception as e:  # never crash the flow on a chunk: quarantine it below
+            logger.error("processing a chunk of %s failed: %s", chunk.stream, type(e).__name__)
+            return ChunkFailure(chunk, type(e).__name__)
+
+    def quarantine(item: Outcome | ChunkFailure) -> Outcome:
+        if isinstance(item, Outcome):  # pragma: no cover - the branch sends failures only
+            return item
+        rejection = Rejection("internal", "processing failed; see the logs", None, "process")
+        return processor.reject_chunk(item.chunk, rejection)
+
+    processed = op.map("process", chunks, process)
+    split = op.branch("ok", processed, _is_outcome)
+    rescued = op.map("quarantine_failed", split.falses, quarantine)
+    outcomes: Stream[Outcome] = op.merge("outcomes", split.trues, rescued)
+    keyed = op.key_on("by_stream", outcomes, _stream_of)
+    op.output("delta", keyed, DeltaSink(writer, options))
+
+
+def _is_outcome(item: Outcome | ChunkFailure) -> TypeGuard[Outcome]:
+    return isinstance(item, Outcome)
+
+
+def _stream_of(outcome: Outcome) -> str:
+    return outcome.stream
+
+
+def default_recovery_dir(settings: Settings, flow_id: str, parts: Iterable[str] = ()) -> Path:
+    """Where a flow keeps its recovery state: ``<config folder>/.cdp/recovery/<flow_id>/<key>``.
+
+    Bytewax refuses to resume a state whose partitions the flow no longer lists, so the state
+    is kept per set of input partitions (``key`` digests ``parts``). Losing it is harmless: the
+    Delta transactions alone keep every write exactly-once; the state only saves re-reading.
+    """
+    digest = hashlib.blake2b("\x1f".join(sorted(parts)).encode(), digest_size=8).hexdigest()
+    return settings.base_dir / ".cdp" / "recovery" / flow_name(flow_id) / digest
+
+
+def run_flow(
+    flow: Dataflow,
+    *,
+    workers: int,
+    epoch_interval: timedelta,
+    recovery_dir: Path | None,
+    process_id: int | None = None,
+    addresses: list[str] | None = None,
+) -> None:
+    """Run ``flow`` with ``workers`` worker threads (blocks until done).
+
+    With ``addresses`` (``host:port`` of every process) this process is ``process_id`` of a
+    cluster; every process runs the same flow.
+    """
+    recovery = None
+    if recovery_dir is not None:
+        if not addresses:
+            prepare_recovery(recovery_dir)
+        recovery = RecoveryConfig(str(recovery_dir))
+    _tune_gc()
+    if addresses:
+        cli_main(
+            flow,
+            workers_per_process=max(1, workers),
+            process_id=process_id or 0,
+            addresses=addresses,
+            epoch_interval=epoch_interval,
+            recovery_config=recovery,
+        )
+        return
+    cli_main(
+        flow,
+        workers_per_process=max(1, workers),
+        epoch_interval=epoch_interval,
+        recovery_config=recovery,
+    )
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Set ``stop`` on SIGINT/SIGTERM while in the block (main thread only).
+
+    The sources end at their next poll and the sinks commit what they hold, so a stopped flow
+    leaves a consistent recovery state. Previous handlers are restored on exit.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+
+    def handle(signum: int, frame: object) -> None:
+        logger.info("signal %d: stopping the dataflow after its current epoch", signum)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous[signum] = signal.signal(signum, handle)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def prepare_recovery(recovery_dir: Path) -> None:
+    """Create the recovery partitions of a flow when they are not there yet."""
+    recovery_dir.mkdir(parents=True, exist_ok=True)
+    if not any(recovery_dir.glob("part-*.sqlite3")):
+        init_db_dir(recovery_dir, _RECOVERY_PARTS)
+
+
+def free_addresses(count: int) -> list[str]:
+    """``count`` free loopback ``host:port`` addresses for a local cluster."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [f"127.0.0.1:{sock.getsockname()[1]}" for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _tune_gc() -> None:
+    """Fewer garbage collections while millions of short-lived rows go by.
+
+    The objects alive now (modules, configuration, parsers) are frozen out of collections and
+    the youngest generation is collected less often: processing creates many objects per input
+    but no reference cycles.
+    """
+    gc.freeze()
+    threshold = gc.get_threshold()
+    if threshold[0] < _GC_THRESHOLD:
+        gc.set_threshold(_GC_THRESHOLD, *threshold[1:])

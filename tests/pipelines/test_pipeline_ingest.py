@@ -1,0 +1,295 @@
+"""Batch ingest dataflow: generated data reconciles exactly, reruns add nothing, -w 2 == -w 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from pipeline_helpers import expect, files, manifest, settings_at, snapshot
+
+from cdp.config import KafkaSettings, Settings, SourceConfig
+from cdp.ingest import IngestOptions, IngestReport, InputFileError, UnsupportedSourceError
+from cdp.synth import GenerationReport
+from pipelines.ingest import build_ingest_flow, run_ingest
+from storage import Lakehouse
+
+SOURCES = ("crm", "erp", "web")
+
+
+def _ingest_all(
+    settings: Settings, generated: GenerationReport, **kwargs: object
+) -> dict[str, IngestReport]:
+    return {
+        source: run_ingest(settings, source, files(generated, source), **kwargs)  # type: ignore[arg-type]
+        for source in SOURCES
+    }
+
+
+@pytest.fixture(scope="module")
+def ingested(
+    sample_settings: Settings, generated: GenerationReport, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Settings, dict[str, IngestReport]]:
+    settings = settings_at(sample_settings, tmp_path_factory.mktemp("ingest") / "cdp")
+    return settings, _ingest_all(settings, generated)
+
+
+def test_generated_data_reconciles_with_the_manifest(
+    ingested: tuple[Settings, dict[str, IngestReport]], generated: GenerationReport
+) -> None:
+    settings, reports = ingested
+    counts = manifest(generated)["counts"]
+    bad = manifest(generated)["bad_lines"]
+    lake = Lakehouse.from_settings(settings)
+    events = lake.read("events")
+
+    crm, erp, web = reports["crm"], reports["erp"], reports["web"]
+    assert (crm.inputs, crm.events, crm.quarantined_total) == (counts["crm_records"],) * 2 + (0,)
+    assert (erp.inputs, erp.events, erp.quarantined_total) == (counts["erp_records"],) * 2 + (0,)
+    assert web.inputs == counts["web_lines"]
+    assert web.events == counts["web_events"]
+    assert web.duplicates == counts["web_duplicate_messages"]
+    assert web.quarantined == {
+        "bad_json": bad["truncated_json"],
+        "missing_identity": bad["missing_ids"],
+        "schema": bad["track_without_event"],
+    }
+    for report in reports.values():
+        assert report.reconciled and report.skipped == 0
+    deletes = events.filter((pl.col("source") == "crm") & (pl.col("event_name") == "delete"))
+    assert deletes.height == counts["crm_deleted"]
+    assert events["event_id"].n_unique() == events.height
+    assert lake.count("raw_events") == sum(r.inputs for r in reports.values())
+
+
+def test_every_input_is_an_event_a_quarantine_row_or_a_duplicate_by_id(
+    ingested: tuple[Settings, dict[str, IngestReport]], generated: GenerationReport
+) -> None:
+    settings, _ = ingested
+    lake = Lakehouse.from_settings(settings)
+    events = lake.read("events")
+    quarantine = lake.read("quarantine")
+    for source in SOURCES:
+        expected = expect(settings, source, files(generated, source))
+        got_ids = set(events.filter(pl.col("source") == source)["event_id"].to_list())
+        assert got_ids == expected.event_ids
+        rejected = quarantine.filter(pl.col("source") == source)
+        refs = dict(
+            zip(rejected["record_ref"].to_list(), rejected["error_type"].to_list(), strict=True)
+        )
+        assert refs == expected.rejected_refs
+        assert expected.inputs == len(got_ids) + len(refs) + expected.duplicates
+
+
+def test_identity_records_hold_the_latest_version_and_honour_deletes(
+    ingested: tuple[Settings, dict[str, IngestReport]], generated: GenerationReport
+) -> None:
+    settings, _ = ingested
+    lake = Lakehouse.from_settings(settings)
+    identities = lake.read("identity_records")
+    assert identities.select("source", "source_record_id").is_duplicated().sum() == 0
+    crm = identities.filter(pl.col("source") == "crm")
+    expected = expect(settings, "crm", files(generated, "crm"))
+    live = crm.filter(~pl.col("deleted"))["source_record_id"].to_list()
+    assert not set(live) & expected.deletes
+    assert len(live) == manifest(generated)["counts"]["crm_records"] - len(expected.deletes)
+    assert (
+        identities.filter(pl.col("source") == "erp").height
+        == manifest(generated)["counts"]["erp_records"]
+    )
+    web = identities.filter(pl.col("source") == "web")
+    assert web.height > 0 and web["email"].drop_nulls().len() > 0
+
+
+def test_consent_signals_land_in_the_ledger(
+    ingested: tuple[Settings, dict[str, IngestReport]],
+) -> None:
+    settings, _ = ingested
+    ledger = Lakehouse.from_settings(settings).read("consent_ledger")
+    assert ledger["idempotency_key"].n_unique() == ledger.height
+    crm = ledger.filter(pl.col("method") == "crm_flag")
+    assert crm.height > 0 and set(crm["status"]) == {"denied"}
+    assert set(crm["purpose"]) == {"email_marketing"}
+    web = ledger.filter(pl.col("method") == "web_cmp")
+    assert set(web["purpose"]) <= {"advertising", "analytics", "personalization"}
+    assert web.height > 0 and {"granted", "denied"} <= set(web["status"])
+
+
+def test_ingesting_the_same_files_again_adds_nothing(
+    ingested: tuple[Settings, dict[str, IngestReport]], generated: GenerationReport
+) -> None:
+    settings, _ = ingested
+    lake = Lakehouse.from_settings(settings)
+    before = snapshot(lake)
+    for kwargs in ({}, {"recovery": False}, {"workers": 2}):
+        rerun = _ingest_all(settings, generated, **kwargs)  # re-read: all committed already
+        for source, report in rerun.items():
+            assert report.skipped == report.inputs > 0, source
+            assert report.commits == 0
+    # another set of files of the same source (its own recovery state), then both together
+    subset = run_ingest(settings, "web", files(generated, "web")[:1])
+    assert subset.skipped == subset.inputs
+    assert snapshot(lake) == before
+
+
+def test_two_workers_give_the_same_tables_as_one(
+    ingested: tuple[Settings, dict[str, IngestReport]],
+    generated: GenerationReport,
+    sample_settings: Settings,
+    tmp_path: Path,
+) -> None:
+    settings, _ = ingested
+    two = settings_at(sample_settings, tmp_path / "two")
+    reports = _ingest_all(two, generated, workers=2)
+    assert all(r.reconciled for r in reports.values())
+    assert snapshot(Lakehouse.from_settings(two)) == snapshot(Lakehouse.from_settings(settings))
+
+
+@pytest.mark.integration
+def test_byte_ranges_and_a_process_cluster_give_the_same_tables(
+    ingested: tuple[Settings, dict[str, IngestReport]],
+    generated: GenerationReport,
+    sample_settings: Settings,
+    tmp_path: Path,
+) -> None:
+    settings, reports = ingested
+    cluster = settings_at(sample_settings, tmp_path / "cluster")
+    options = IngestOptions(range_bytes=150_000, chunk_rows=300)
+    report = run_ingest(cluster, "web", files(generated, "web"), processes=2, options=options)
+    assert report.reconciled
+    assert (report.inputs, report.events, report.duplicates, report.quarantined) == (
+        reports["web"].inputs,
+        reports["web"].events,
+        reports["web"].duplicates,
+        reports["web"].quarantined,
+    )
+    got, want = Lakehouse.from_settings(cluster), Lakehouse.from_settings(settings)
+    web = pl.col("source") == "web"
+    for name, key in (("events", "event_id"), ("quarantine", "record_ref")):
+        assert sorted(got.read(name).filter(web)[key]) == sorted(want.read(name).filter(web)[key])
+    identities = ("source_record_id", "updated_at", "email")
+    assert sorted(got.read("identity_records").filter(web).select(identities).rows()) == sorted(
+        want.read("identity_records").filter(web).select(identities).rows()
+    )
+    assert got.read("raw_events").height == report.inputs
+
+
+def test_bad_inputs_of_every_kind_are_quarantined(settings: Settings, tmp_path: Path) -> None:
+    crm = tmp_path / "bad.csv"
+    crm.write_bytes(
+        b"Id,FirstName,LastName,Email,LastModifiedDate,IsDeleted,HasOptedOutOfEmail\r\n"
+        b"1,Anna,Muster,anna@example.ch,2026-01-01T00:00:00.000+0000,false,true\r\n"
+        b"2,Bad,\xff\xfe,x@example.ch,,false,false\r\n"
+        b"3,Too,Few\r\n"
+        b",No,Id,noid@example.ch,,false,false\r\n"
+        b"5,,,,,false,false\r\n"
+        b"6,Ok,Two,two@example.ch,2026-01-02T00:00:00.000+0000,false,false\r\n"
+    )
+    report = run_ingest(settings, "crm", [crm], recovery=False)
+    assert report.inputs == 6 and report.events == 2
+    assert report.quarantined == {
+        "bad_encoding": 1,
+        "missing_field": 1,
+        "missing_identity": 1,
+        "schema": 1,
+    }
+    web = tmp_path / "bad.jsonl"
+    good = {"type": "track", "event": "E", "messageId": "ok", "anonymousId": "a"}
+    web.write_bytes(
+        b"\n".join(
+            [
+                orjson.dumps(good),
+                b'{"type": "track", "event": "E", "anonym',
+                b'{"type": "track", "event": "\xff", "anonymousId": "a"}',
+                orjson.dumps({"type": "track", "event": "E"}),
+                orjson.dumps({"type": "track", "event": 5, "anonymousId": "a"}),
+                orjson.dumps({"type": "teleport", "anonymousId": "a"}),
+                orjson.dumps({**good, "messageId": "big", "properties": {"x": "y" * 40_000}}),
+                orjson.dumps({"batch": [good, {"type": "page"}, "oops"]}),
+                orjson.dumps(good),
+            ]
+        )
+    )
+    report = run_ingest(settings, "web", [web], recovery=False)
+    assert report.inputs == 11 and report.events == 1 and report.duplicates == 2
+    assert report.quarantined == {
+        "bad_encoding": 1,
+        "bad_json": 1,
+        "missing_identity": 2,
+        "oversize": 1,
+        "schema": 2,
+        "unknown_type": 1,
+    }
+    table = pa.table({"Id": ["p1", "p2"], "FirstName": ["A", "B"], "Email": ["a@x.ch", None]})
+    parquet = tmp_path / "p.parquet"
+    pq.write_table(table, parquet)
+    report = run_ingest(settings, "crm", [parquet], recovery=False)
+    assert (report.events, report.quarantined) == (1, {"missing_identity": 1})
+    quarantine = Lakehouse.from_settings(settings).read("quarantine")
+    assert quarantine.height == 4 + 8 + 1
+    assert quarantine["payload"].null_count() == 0
+
+
+def test_versions_and_change_events(settings: Settings, tmp_path: Path) -> None:
+    rows = [
+        {
+            "op": "c",
+            "after": {"Id": "9", "Email": "v1@x.ch", "LastModifiedDate": "2026-01-01T00:00:00Z"},
+        },
+        {
+            "op": "u",
+            "after": {"Id": "9", "Email": "v3@x.ch", "LastModifiedDate": "2026-03-01T00:00:00Z"},
+        },
+        {
+            "op": "u",
+            "after": {"Id": "9", "Email": "v2@x.ch", "LastModifiedDate": "2026-02-01T00:00:00Z"},
+        },
+        {
+            "op": "c",
+            "after": {"Id": "10", "Email": "gone@x.ch", "LastModifiedDate": "2026-01-01T00:00:00Z"},
+        },
+    ]
+    first = tmp_path / "cdc-1.jsonl"
+    first.write_bytes(b"\n".join(orjson.dumps(r) for r in rows))
+    run_ingest(settings, "crm", [first], recovery=False)
+    second = tmp_path / "cdc-2.jsonl"
+    second.write_bytes(
+        orjson.dumps({"op": "d", "before": {"Id": "10"}, "ts_ms": 1_780_000_000_000})
+        + b"\n"
+        + orjson.dumps(
+            {
+                "op": "u",
+                "after": {
+                    "Id": "9",
+                    "Email": "old@x.ch",
+                    "LastModifiedDate": "2025-01-01T00:00:00Z",
+                },
+            }
+        )
+    )
+    run_ingest(settings, "crm", [second], recovery=False)
+    identities = Lakehouse.from_settings(settings).read("identity_records")
+    assert identities.filter(pl.col("source_record_id") == "9")["email"].to_list() == ["v3@x.ch"]
+    assert identities.filter(pl.col("source_record_id") == "10").height == 0
+
+
+def test_bad_arguments(settings: Settings, tmp_path: Path) -> None:
+    with pytest.raises(InputFileError):
+        run_ingest(settings, "crm", [tmp_path / "missing.csv"])
+    odd = tmp_path / "x.txt"
+    odd.write_text("Id\n1\n")
+    build_ingest_flow(settings, "crm", [odd], flow_id="f")  # the source's format: CSV
+    kafka = SourceConfig(
+        name="topic",
+        kind="crm",
+        format="kafka",
+        record_id="Id",
+        fields={"email": "Email"},  # type: ignore[dict-item]
+        kafka=KafkaSettings(brokers="127.0.0.1:9", topic="t"),
+    )
+    with_kafka = settings.model_copy(update={"sources": {**settings.sources, "topic": kafka}})
+    with pytest.raises(UnsupportedSourceError):
+        build_ingest_flow(with_kafka, "topic", [odd], flow_id="f")

@@ -1,0 +1,144 @@
+"""The continuous dataflow: the collector's landing log and drop folders, exactly once."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from typing import Any
+
+import orjson
+import polars as pl
+from pipeline_helpers import files, manifest, streaming, wait_for
+
+from cdp.config import Settings
+from cdp.ingest import IngestReport
+from cdp.landing import LandingEntry, LandingLog, landing_root
+from cdp.synth import GenerationReport
+from storage import Lakehouse
+
+
+def _msg(i: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "track",
+        "event": "Product Viewed",
+        "messageId": f"msg-{i}",
+        "anonymousId": f"anon-{i % 3}",
+        "timestamp": "2026-04-01T10:00:00.000Z",
+        "sentAt": "2026-04-01T10:00:00.100Z",
+        **extra,
+    }
+
+
+def test_landing_entries_are_ingested_once(settings: Settings) -> None:
+    lake = Lakehouse.from_settings(settings)
+    with LandingLog(landing_root(settings), segment_bytes=2048) as log:
+        consent = {"consent": {"categoryPreferences": {"Advertising": False, "Analytics": True}}}
+        batch = {
+            "batch": [_msg(1), _msg(2), _msg(1), {"type": "track", "anonymousId": "x"}, 5],
+            "context": consent,
+        }
+        log.append_sync(
+            LandingEntry.create(source="web", route="batch", payload=orjson.dumps(batch))
+        )
+        log.append_sync(
+            LandingEntry.create(source="web", route="track", payload=orjson.dumps(_msg(3)))
+        )
+        identify = {"messageId": "id-1", "userId": "usr-1", "traits": {"email": "a@b.ch"}}
+        log.append_sync(
+            LandingEntry.create(source="web", route="identify", payload=orjson.dumps(identify))
+        )
+        log.append_sync(
+            LandingEntry.create(
+                source="web",
+                route="rejected",
+                payload=b'{"batch": [',
+                meta={"error_type": "bad_json", "error": "body is not valid JSON (UTF-8)"},
+            )
+        )
+        log.append_sync(
+            LandingEntry.create(source="nowhere", route="track", payload=orjson.dumps(_msg(4)))
+        )
+        log.append_sync(
+            LandingEntry.create(
+                source="web",
+                route="page",
+                payload=orjson.dumps(_msg(5, type="page")),
+                meta={"gpc": "1"},
+            )
+        )
+        with streaming(settings) as out:
+            wait_for(lambda: lake.count("events") >= 5 and lake.count("quarantine") >= 4)
+            # entries landed while the stream runs show up too
+            for i in range(10, 40):
+                log.append_sync(
+                    LandingEntry.create(source="web", route="track", payload=orjson.dumps(_msg(i)))
+                )
+            wait_for(lambda: lake.count("events") >= 35)
+        report: IngestReport = out["report"]
+
+        events = lake.read("events")
+        assert sorted(events["event_id"]) == sorted(
+            ["msg-1", "msg-2", "msg-3", "id-1", "msg-5", *[f"msg-{i}" for i in range(10, 40)]]
+        )
+        quarantine = lake.read("quarantine").sort("record_ref")
+        assert sorted(quarantine["error_type"]) == sorted(
+            ["schema", "schema", "bad_json", "unknown_source"]
+        )
+        assert report.inputs == 5 + 1 + 1 + 1 + 1 + 1 + 30
+        assert report.duplicates == 1 and report.reconciled
+        assert lake.count("raw_events") == 6 + 30
+        ledger = lake.read("consent_ledger")
+        web_cmp = ledger.filter(pl.col("method") == "web_cmp")
+        stated = web_cmp.select("subject_value", "purpose", "status").rows()
+        assert sorted(stated) == [
+            ("anon-1", "advertising", "denied"),
+            ("anon-1", "analytics", "granted"),
+            ("anon-2", "advertising", "denied"),
+            ("anon-2", "analytics", "granted"),
+        ]
+        assert ledger.filter(pl.col("method") == "gpc").height == 1
+        identities = lake.read("identity_records")
+        assert identities["source_record_id"].to_list() == ["usr-1"]
+
+        # a restart continues behind what was done: nothing twice
+        for i in range(40, 45):
+            log.append_sync(
+                LandingEntry.create(source="web", route="track", payload=orjson.dumps(_msg(i)))
+            )
+        with streaming(settings) as out:
+            wait_for(lambda: lake.count("events") >= 40)
+        assert out["report"].inputs == 5
+        assert lake.count("events") == 40
+        assert lake.read("events")["event_id"].n_unique() == 40
+
+        # consumed segments are deleted (the current one stays)
+        lane = landing_root(settings) / log.lane
+        assert sorted(p.name for p in lane.glob("*.log"))[0] != "000000000000.log"
+
+
+def test_drop_folders_read_each_file_once(settings: Settings, generated: GenerationReport) -> None:
+    lake = Lakehouse.from_settings(settings)
+    crm_files = files(generated, "crm")
+    web_files = files(generated, "web")
+    drops = settings.base_dir / "drops"
+    counts = manifest(generated)["counts"]
+    with streaming(settings) as out:
+        (drops / "crm").mkdir(parents=True, exist_ok=True)
+        shutil.copy(crm_files[0], drops / "crm" / "contacts-a.csv")
+        wait_for(lambda: lake.count("events") == counts["crm_records"])
+        (drops / "web").mkdir(parents=True, exist_ok=True)
+        for path in web_files:
+            tmp = drops / "web" / f".{path.name}.part"  # write, then move in
+            shutil.copy(path, tmp)
+            tmp.replace(drops / "web" / path.name)
+        total = counts["crm_records"] + counts["web_events"]
+        wait_for(lambda: lake.count("events") == total)
+    report: IngestReport = out["report"]
+    assert report.inputs == counts["crm_records"] + counts["web_lines"] and report.reconciled
+    # a restart does not read the files again
+    with streaming(settings) as out:
+        time.sleep(1.0)
+    assert out["report"].inputs == 0
+    assert lake.count("events") == total
+    history = lake.history("raw_events")
+    assert any(h.get("operation") == "OPTIMIZE" for h in history)  # small files compacted
