@@ -313,6 +313,39 @@ _SPECS = [
         ),
         key=("identifier_hash",),
     ),
+    TableSpec(
+        "identity_models",
+        "Every identity model used by a resolution run (Splink settings and parameters, JSON).",
+        pa.schema(
+            [
+                _f("model_id", _S, required=True),
+                _f("version", pa.int64(), required=True),
+                _f("created_at", _TS, required=True),
+                _f("trained_on_records", pa.int64()),
+                _f("model_json", _S, required=True),
+                _f("settings_json", _S),
+                _f("run_id", _S),
+            ]
+        ),
+        key=("version",),
+    ),
+    TableSpec(
+        "identity_overrides",
+        "A person's identity decisions (merge, never_merge, split) between source records.",
+        pa.schema(
+            [
+                _f("override_id", _S, required=True),
+                _f("kind", _S, required=True),
+                _f("left_key", _S, required=True),
+                _f("right_key", _S),
+                _f("reason", _S, required=True),
+                _f("created_by", _S, required=True),
+                _f("created_at", _TS, required=True),
+                _f("active", pa.bool_(), required=True),
+            ]
+        ),
+        key=("override_id",),
+    ),
 ]
 
 #: Every table of the lakehouse by name.

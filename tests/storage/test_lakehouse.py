@@ -61,6 +61,9 @@ DESIGN_TABLES = {
         "decided_at",
     },
     "suppression": {"identifier_hash", "erased_at"},
+    # identity model versions and a person's overrides (identity service, issue #4)
+    "identity_models": {"model_id", "version", "created_at", "model_json"},
+    "identity_overrides": {"override_id", "kind", "left_key", "right_key", "active"},
 }
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
