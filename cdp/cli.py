@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -24,6 +24,9 @@ from rich.table import Table
 from cdp import __version__
 from cdp.config import Settings, load_config
 from cdp.errors import CdpError
+
+if TYPE_CHECKING:
+    from cdp.ingest import IngestReport
 
 __all__ = ["app", "main"]
 
@@ -243,8 +246,31 @@ def demo(
 
 # -- commands whose issue has not landed ---------------------------------------------------------
 
-_INGEST, _IDENTITY, _CONSENT = (3, "streaming ingest"), (4, "identity resolution"), (5, "consent")
+_IDENTITY = (4, "identity resolution")
 _SEGMENTS = (None, "segments and Dagster")
+
+
+def _print_ingest(report: IngestReport, *, as_json: bool) -> None:
+    if as_json:
+        import json
+
+        out.print_json(json.dumps(report.to_json()))
+        return
+    table = Table("", "count", title=f"{report.flow_id}: {report.elapsed:.1f} s")
+    table.add_row("inputs", f"{report.inputs:,}")
+    table.add_row("events written", f"{report.events:,}")
+    table.add_row("duplicates dropped", f"{report.duplicates:,}")
+    table.add_row("already committed (replay)", f"{report.skipped:,}")
+    for error_type, count in sorted(report.quarantined.items()):
+        table.add_row(f"quarantined: {error_type}", f"{count:,}")
+    for name, count in sorted(report.rows.items()):
+        table.add_row(f"rows → {name}", f"{count:,}")
+    out.print(table)
+    verdict = "[green]reconciled[/]" if report.reconciled else "[bold red]NOT reconciled[/]"
+    out.print(
+        f"{verdict}: inputs = events + quarantine + duplicates + already committed "
+        f"({report.events_per_second:,.0f} inputs/s)"
+    )
 
 
 @app.command()
@@ -253,22 +279,65 @@ def ingest(
     paths: Annotated[
         list[Path], typer.Argument(help="Files to ingest (CSV, JSON lines, Parquet).")
     ],
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker threads.")] = 1,
+    processes: Annotated[
+        int, typer.Option("--processes", "-p", min=1, help="Worker processes.")
+    ] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Ingest files for a configured source (batch Bytewax flow)."""
-    state.settings().source(source)  # a wrong source name is reported even now
-    _not_yet("ingest", *_INGEST)
+    """Ingest files of a configured source (a Bytewax batch flow; exactly-once, lossless)."""
+    from pipelines import run_ingest
+
+    settings = state.settings()
+    settings.source(source)
+    with _progress(f"ingesting {source}") as update:
+        report = run_ingest(
+            settings, source, paths, workers=workers, processes=processes, progress=update
+        )
+    _print_ingest(report, as_json=as_json)
+    if not report.reconciled:
+        raise typer.Exit(1)
 
 
 @app.command()
-def stream() -> None:
-    """Run the streaming dataflows (collector landing, drop folders, Kafka)."""
-    _not_yet("stream", *_INGEST)
+def stream(
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker threads.")] = 1,
+) -> None:
+    """Run the streaming dataflows (collector landing log, drop folders, Kafka) until Ctrl-C."""
+    from cdp.landing import landing_root
+    from pipelines import drop_folders, run_stream
+
+    settings = state.settings()
+    out.print(f"streaming from {landing_root(settings)} and drop folders:")
+    for name, (folder, _fmt) in sorted(drop_folders(settings).items()):
+        out.print(f"  {name}: {folder}")
+    report = run_stream(settings, workers=workers)
+    _print_ingest(report, as_json=False)
 
 
 @identity_app.command("resolve")
-def identity_resolve() -> None:
+def identity_resolve(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
     """Resolve all identity_records into identity_map, identity_links and identity_merges."""
-    _not_yet("identity resolve", *_IDENTITY)
+    from identity import resolve_lakehouse
+    from storage import Lakehouse
+
+    lakehouse = Lakehouse.from_settings(state.settings())
+    lakehouse.init()
+    with _progress("resolving identities"):
+        report = resolve_lakehouse(lakehouse)
+    values = report.as_dict()
+    if as_json:
+        import json
+
+        out.print_json(json.dumps(values, default=str))
+        return
+    table = Table("", "value", title=f"identity run {report.run_id}")
+    for key in ("records", "customers", "largest_cluster", "links", "merges", "splits",
+                "overrides", "aliases", "model_version", "model_trained", "seconds"):  # fmt: skip
+        table.add_row(key.replace("_", " "), str(values.get(key)))
+    out.print(table)
 
 
 @identity_app.command("explain")
@@ -276,8 +345,40 @@ def identity_explain(
     a: Annotated[str, typer.Argument(help="First record (source:record_id).")],
     b: Annotated[str, typer.Argument(help="Second record (source:record_id).")],
 ) -> None:
-    """Explain why two records are or are not the same customer."""
-    _not_yet("identity explain", *_IDENTITY)
+    """Explain why two records are or are not the same customer (match-weight breakdown)."""
+    from identity import explain_records, format_explanation
+    from storage import Lakehouse
+
+    lakehouse = Lakehouse.from_settings(state.settings())
+    out.print(format_explanation(explain_records(lakehouse, a, b)), highlight=False)
+
+
+@identity_app.command("override")
+def identity_override(
+    kind: Annotated[str, typer.Argument(help="merge | never_merge | split")],
+    a: Annotated[str, typer.Argument(help="Record (source:record_id).")],
+    b: Annotated[
+        str | None, typer.Argument(help="Second record (not for split).", show_default=False)
+    ] = None,
+    reason: Annotated[str, typer.Option(help="Why (kept with the override).")] = "",
+    by: Annotated[str, typer.Option(help="Who decided.")] = "cli",
+) -> None:
+    """Record a manual override that every later resolution honours."""
+    from identity import add_override
+    from storage import Lakehouse
+
+    kinds = ("merge", "never_merge", "split")
+    kind = kind.replace("-", "_")
+    if kind not in kinds:
+        _fail(f"kind must be one of {', '.join(kinds)}")
+    if (kind == "split") != (b is None):
+        _fail("split takes one record; merge and never_merge take two")
+    if not reason:
+        _fail("give a --reason: overrides are audited")
+    lakehouse = Lakehouse.from_settings(state.settings())
+    lakehouse.init()
+    override_id = add_override(lakehouse, kind, a, b, reason=reason, by=by)  # type: ignore[arg-type]
+    out.print(f"override {override_id} recorded; it applies from the next `cdp identity resolve`")
 
 
 @segments_app.command("build")

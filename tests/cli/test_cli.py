@@ -96,10 +96,6 @@ def test_missing_config_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ["ingest", "--source", "crm", "x.csv"],
-        ["stream"],
-        ["identity", "resolve"],
-        ["identity", "explain", "crm:1", "erp:2"],
         ["segments", "build"],
         ["activate", "vip", "--destination", "newsletter_file"],
         ["ui"],
@@ -193,3 +189,26 @@ def test_serve_accepts_a_segment_event_and_lands_it(tmp_path: Path) -> None:
     entries = [e for lane in list_lanes(root) for _, e in read_lane(root, lane)]
     assert [e.route for e in entries] == ["track"]
     assert b"m-serve-1" in entries[0].payload and entries[0].source == "web"
+
+
+@pytest.mark.integration
+def test_ingest_generated_files_reconciles(tmp_path: Path) -> None:
+    config = tmp_path / "cdp.yaml"
+    config.write_text((Path(__file__).parents[2] / "cdp.yaml").read_text())
+    data = tmp_path / "data"
+    assert cdp("generate", "--out", str(data), "--people", "120", "--seed", "3").returncode == 0
+    manifest = json.loads((data / "manifest.json").read_text())["counts"]
+    crm = sorted(str(p) for p in (data / "crm").glob("*.csv"))
+    result = cdp("ingest", "--source", "crm", *crm, "--json", config=config)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["reconciled"] is True
+    assert report["inputs"] == manifest["crm_records"]
+    web = sorted(str(p) for p in (data / "web").glob("*.jsonl"))
+    web_report = json.loads(cdp("ingest", "-s", "web", *web, "--json", config=config).stdout)
+    assert web_report["inputs"] == manifest["web_lines"]
+    assert sum(web_report["quarantined"].values()) >= manifest["web_bad_lines"]
+    again = json.loads(cdp("ingest", "-s", "crm", *crm, "--json", config=config).stdout)
+    assert again["events"] == 0  # a rerun writes nothing twice
+    lakehouse = Lakehouse(tmp_path / "lakehouse")
+    assert lakehouse.count("events") == report["events"] + web_report["events"]
