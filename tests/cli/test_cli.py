@@ -132,8 +132,43 @@ def test_demo_runs_on_the_embedded_default(tmp_path: Path) -> None:
     config.write_text((Path(__file__).parents[2] / "cdp.yaml").read_text())
     result = cdp("demo", "--people", "200", config=config)
     assert result.returncode == 0, result.stderr
-    assert Lakehouse(tmp_path / "lakehouse").exists("consent_ledger")
+    lakehouse = Lakehouse(tmp_path / "lakehouse")
+    assert lakehouse.exists("consent_ledger")
     assert (tmp_path / "data" / "demo-42" / "ground_truth.csv").exists()
+    assert lakehouse.count("events") > 0 and lakehouse.count("identity_map") > 0
+    assert "reconciled" in result.stdout and "NOT RECONCILED" not in result.stdout
+    assert "precision" in result.stdout
+    again = cdp("demo", "--people", "200", config=config)  # idempotent: nothing written twice
+    assert again.returncode == 0, again.stderr
+    assert Lakehouse(tmp_path / "lakehouse").count("events") == lakehouse.count("events")
+
+
+def test_identity_resolve_explain_and_override(tmp_path: Path) -> None:
+    config = tmp_path / "cdp.yaml"
+    config.write_text((Path(__file__).parents[2] / "cdp.yaml").read_text())
+    assert cdp("demo", "--people", "150", config=config).returncode == 0
+    resolved = cdp("identity", "resolve", "--json", config=config)
+    assert resolved.returncode == 0, resolved.stderr
+    assert json.loads(resolved.stdout)["records"] > 0
+    identity_map = Lakehouse(tmp_path / "lakehouse").read("identity_map")
+    sizes = identity_map.group_by("customer_id").len().sort("len", descending=True)
+    customer = sizes["customer_id"][0]
+    assert sizes["len"][0] >= 2, "the demo data has duplicates to merge"
+    members = identity_map.filter(identity_map["customer_id"] == customer)
+    a, b = (f"{r['source']}:{r['source_record_id']}" for r in members.head(2).to_dicts())
+    explained = cdp("identity", "explain", a, b, config=config)
+    assert explained.returncode == 0, explained.stderr
+    assert "match weight" in explained.stdout and "same customer now: yes" in explained.stdout
+    unknown = cdp("identity", "explain", a, "crm:no-such-record", config=config)
+    assert unknown.returncode == 1 and "unknown record" in unknown.stderr
+    override = cdp("identity", "override", "never_merge", a, b, "--reason", "test", config=config)
+    assert override.returncode == 0, override.stderr
+    assert cdp("identity", "resolve", config=config).returncode == 0
+    after = cdp("identity", "explain", a, b, config=config)
+    assert "same customer now: no" in after.stdout
+    assert (
+        cdp("identity", "override", "split", a, b, "--reason", "x", config=config).returncode == 1
+    )
 
 
 def test_bench_lists_and_rejects_unknown_benchmarks() -> None:
