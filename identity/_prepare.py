@@ -10,7 +10,14 @@ from identity._names import city_canon, first_canon
 from identity._vetoes import Features
 from identity.errors import IdentityError
 
-__all__ = ["FEATURE_COLUMNS", "KEY_COLUMNS", "features_of", "prepare"]
+__all__ = [
+    "FEATURE_COLUMNS",
+    "KEY_COLUMNS",
+    "MATCH_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "features_of",
+    "prepare",
+]
 
 KEY_COLUMNS = ("source", "source_record_id")
 #: Columns the matcher compares (see :mod:`identity._vetoes` for their meaning).
@@ -27,7 +34,8 @@ FEATURE_COLUMNS = (
     "pc",
     "city",
 )
-_REQUIRED = (
+#: identity_records columns the matcher reads: the record key, then the match fields.
+REQUIRED_COLUMNS = (
     "source",
     "source_record_id",
     "first_name_key",
@@ -39,6 +47,8 @@ _REQUIRED = (
     "postcode_key",
     "city_key",
 )
+#: The identity fields a record must have one of to be scored.
+MATCH_COLUMNS = REQUIRED_COLUMNS[len(KEY_COLUMNS) :]
 _OPTIONAL: dict[str, pl.DataType] = {
     "deleted": pl.Boolean(),
     "user_id": pl.String(),
@@ -92,7 +102,7 @@ def prepare(records: pl.DataFrame) -> pl.DataFrame:
     Rows are sorted by key, so ``rid`` (0..n-1) does not depend on the input order.
     Raises :class:`IdentityError` naming a missing column or a duplicate key.
     """
-    missing = [c for c in _REQUIRED if c not in records.columns]
+    missing = [c for c in REQUIRED_COLUMNS if c not in records.columns]
     if missing:
         raise IdentityError(f"records lack column(s): {', '.join(missing)}")
     frame = records

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from identity._prepare import FEATURE_COLUMNS
 from identity._vetoes import VETO_RULES, veto_sql
 from identity.errors import IdentityError
 
@@ -24,20 +25,7 @@ __all__ = ["COMPARISON_NAMES", "SplinkScorer", "default_model", "empty_scored"]
 
 logger = logging.getLogger(__name__)
 
-_SPLINK_COLUMNS: Final = (
-    "unique_id",
-    "fn",
-    "fc",
-    "ln",
-    "dob",
-    "phone",
-    "email",
-    "email_local",
-    "email_year",
-    "street",
-    "pc",
-    "city",
-)
+_SPLINK_COLUMNS: Final = ("unique_id", *FEATURE_COLUMNS)
 
 
 def _level(sql: str, label: str, m: float, u: float, **extra: Any) -> dict[str, Any]:

@@ -44,19 +44,6 @@ __all__ = ["Assignment", "IncrementalResolver"]
 logger = logging.getLogger(__name__)
 
 _MAX_GROUP: Final = 20  # as identity.resolve: a mailbox or user id shared wider is ignored
-_FEATURES: Final = (
-    "fn",
-    "fc",
-    "ln",
-    "dob",
-    "phone",
-    "email",
-    "email_local",
-    "email_year",
-    "street",
-    "pc",
-    "city",
-)
 _VETO_FIELDS: Final = Features.__slots__
 #: Blocking keys, mirroring ``identity._splink._BLOCKING_RULES`` (left side, right side).
 _BLOCKS: Final[tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = (

@@ -30,6 +30,7 @@ from typing import Any, Final, Literal
 
 import polars as pl
 
+from identity._prepare import MATCH_COLUMNS
 from identity._splink import COMPARISON_NAMES, default_model
 from identity.errors import IdentityError
 from identity.explain import Explanation, explain
@@ -63,16 +64,6 @@ APP_ID: Final = "identity-resolve"
 OverrideKind = Literal["merge", "never_merge", "split"]
 _KINDS: Final = frozenset({"merge", "never_merge", "split"})
 _MAX_CHAIN: Final = 1_000
-_MATCHED: Final = (
-    "first_name_key",
-    "last_name_key",
-    "email_key",
-    "phone",
-    "birth_date",
-    "street_key",
-    "postcode_key",
-    "city_key",
-)
 
 
 @dataclass(frozen=True)
@@ -287,7 +278,7 @@ def _run_number(models: pl.DataFrame | None, run_id: str) -> tuple[int, bool]:
 
 def _scoreable(records: pl.DataFrame) -> int:
     """Records with any field the model compares (what training counts)."""
-    known = pl.any_horizontal(pl.col(c).is_not_null() for c in _MATCHED)
+    known = pl.any_horizontal(pl.col(c).is_not_null() for c in MATCH_COLUMNS)
     return int(records.select(known.sum()).item())
 
 
