@@ -175,14 +175,17 @@ class SourceConfig(_Strict):
 
     @model_validator(mode="after")
     def _check_kind(self) -> SourceConfig:
-        structured = self.format != "segment"
+        # Segment messages (over HTTP/files, or a Kafka topic of a web source) carry their own
+        # ids and reserved traits; every other source is a table of records.
+        segment = self.format == "segment" or (self.format == "kafka" and self.kind == "web")
+        structured = not segment
         if structured and not self.record_id:
             raise _KeyProblemError(
                 "record_id", f"missing record_id (needed for format {self.format})"
             )
         if structured and not self.fields:
             raise _KeyProblemError("fields", "a record source needs at least one field mapping")
-        if self.format == "segment" and self.fields:
+        if segment and self.fields:
             raise _KeyProblemError("fields", "Segment sources map reserved traits; remove fields")
         if self.write_keys and self.format != "segment":
             raise _KeyProblemError("write_keys", "write keys only apply to format: segment")

@@ -249,3 +249,21 @@ def test_identifier_hash_is_keyed(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert keyed.hash_identifier(ident) == keyed.hash_identifier(ident)
     assert keyed.hash_identifier(ident) != default.hash_identifier(ident)
     assert len(keyed.hash_identifier(ident)) == 64 and "jane" not in keyed.hash_identifier(ident)
+
+
+def test_web_source_on_kafka_needs_no_record_mapping(tmp_path: Path) -> None:
+    settings = load_config(
+        write(
+            tmp_path,
+            "sources: {web: {kind: web, format: kafka, kafka: {brokers: 'h:9092', topic: t}}}\n",
+        )
+    )
+    assert settings.sources["web"].record_id is None
+    with pytest.raises(ConfigError, match=r"sources\.web\.fields: Segment sources"):
+        load_config(
+            write(
+                tmp_path,
+                "sources: {web: {kind: web, format: kafka, kafka: {brokers: 'h:9092', topic: t},"
+                " fields: {email: E}}}\n",
+            )
+        )
