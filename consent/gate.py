@@ -250,6 +250,7 @@ def build_state(
         )
         .drop("_mapped", "_by_id")
         .filter(pl.col("priority") >= 0)
+        .sort("owner", "captured_at", "priority", "_rid")  # R6 order, kept by decide_many
     )
     for owner, hashed in frame.select("owner", "subject_hash").unique().iter_rows():
         if not owner.startswith(_UNRESOLVED):
@@ -491,11 +492,7 @@ def decide_many(
     if as_of_ is not None:
         keep &= pl.col("recorded_at") <= as_of_
     wanted = ids.select(pl.col("customer_id").alias("owner")).unique()
-    rel = (
-        ledger.filter(keep)
-        .join(wanted, on="owner", how="semi")
-        .sort("owner", "captured_at", "priority", "_rid")
-    )
+    rel = ledger.filter(keep).join(wanted, on="owner", how="semi", maintain_order="left")
     # R6 winner per owner: the last row in that order.
     win = rel.group_by("owner").agg(
         w_id=pl.col("consent_id").last(),

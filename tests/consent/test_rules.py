@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from consent_helpers import T0, make, stmt, t
+from consent_helpers import FRESH, SCHEMA, T0, make, stmt, t
 
 from cdp.config import Purpose, Settings
 from consent.gate import ConsentError, ConsentState, Decision, build_state, decide, decide_many
@@ -269,3 +269,19 @@ def test_decision_carries_versions_and_subject(purposes: dict[str, Purpose]) -> 
         "newsletter_file",
         T0,
     )
+
+
+def test_identities_from_identity_map_rows(purposes: dict[str, Purpose]) -> None:
+    rows = [stmt("a", "crm:003A", "email_marketing", "granted", 0)]
+    identity_map = pl.DataFrame(
+        {"source": ["crm", "erp"], "source_record_id": ["003A", "9"], "customer_id": ["c1", "c1"]}
+    )
+    frame = pl.DataFrame(rows, schema=SCHEMA)
+    state = build_state(frame, purposes, identities=identity_map, fresh_at=FRESH)
+    for subject in ("customer_id:c1", "erp:9", "crm:003A"):
+        d = decide(state, subject, "email_marketing", at=t(1))
+        assert (d.allowed, d.evidence_ids) == (True, ("a",))
+    many = decide_many(
+        state, pl.DataFrame({"customer_id": ["c1", "c9"]}), "email_marketing", at=t(1)
+    )
+    assert many.get_column("allowed").to_list() == [True, False]
