@@ -75,7 +75,6 @@ ALLOW_REASONS: Final[dict[str, str]] = {
 }
 DEFAULT_MAX_STALENESS: Final = timedelta(seconds=60)
 _UNRESOLVED: Final = "#"  # owner prefix of statements on an identifier of no known customer
-_MAX_TS: Final = datetime.max.replace(tzinfo=UTC)
 
 
 class ConsentError(CdpError):

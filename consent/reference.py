@@ -36,7 +36,7 @@ class ReferenceModel:
         max_staleness: timedelta,
         available: bool = True,
     ) -> None:
-        self.rows = [dict(r) for r in rows]
+        self.rows = [dict(r) for r in rows if r["status"] in _STRENGTH]  # others: ignored
         self.purposes = purposes
         self.privacy = privacy
         self.suppressed = set(suppressed)
@@ -121,8 +121,6 @@ class ReferenceModel:
             if as_of is not None and row["recorded_at"] > as_of:
                 continue
             if row["status"] == "granted" and row["channel"] != spec.channel:
-                continue
-            if row["status"] not in _STRENGTH:
                 continue
             statements.append(row)
         # R7: direct marketing objections.

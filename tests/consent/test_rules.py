@@ -14,6 +14,7 @@ import pytest
 from consent_helpers import FRESH, SCHEMA, T0, make, stmt, t
 
 from cdp.config import Purpose, Settings
+from cdp.errors import CdpError
 from consent.gate import ConsentError, ConsentState, Decision, build_state, decide, decide_many
 
 ALICE = {"c1": ["email:alice@example.com", "phone:+41791234567", "crm:003A"]}
@@ -285,3 +286,16 @@ def test_identities_from_identity_map_rows(purposes: dict[str, Purpose]) -> None
         state, pl.DataFrame({"customer_id": ["c1", "c9"]}), "email_marketing", at=t(1)
     )
     assert many.get_column("allowed").to_list() == [True, False]
+
+
+def test_errors_derive_from_the_project_base() -> None:
+    assert issubclass(ConsentError, CdpError)
+
+
+def test_unknown_statuses_are_ignored(purposes: dict[str, Purpose]) -> None:
+    rows = [
+        stmt("a", EMAIL, "email_marketing", "granted", 0),
+        stmt("b", EMAIL, "email_marketing", "maybe", 5),
+    ]
+    d = ask(purposes, rows, "email_marketing")
+    assert (d.allowed, d.evidence_ids) == (True, ("a",))
