@@ -29,6 +29,7 @@ from typing import Any, Final
 import pyarrow as pa
 
 from cdp.models import InvalidInputError
+from cdp.models.events import EVENT_COLUMNS
 from storage.catalog import TABLES
 from storage.lakehouse import as_arrow
 
@@ -57,23 +58,7 @@ TABLE_ORDER: Final[tuple[str, ...]] = (
     "events",
 )
 #: The ``events`` columns the builder fills, in the order of :meth:`OutcomeBuilder.add_event`.
-EVENT_TABLE_COLUMNS: Final[tuple[str, ...]] = (
-    "event_id",
-    "source",
-    "event_type",
-    "event_name",
-    "occurred_at",
-    "event_date",
-    "received_at",
-    "sent_at",
-    "source_record_id",
-    "user_id",
-    "anonymous_id",
-    "message_id",
-    "properties",
-    "traits",
-    "context",
-)
+EVENT_TABLE_COLUMNS: Final[tuple[str, ...]] = EVENT_COLUMNS
 _RAW_COLUMNS: Final = (
     "raw_id",
     "source",

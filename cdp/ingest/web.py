@@ -144,14 +144,7 @@ def _obj(value: Any) -> dict[str, Any]:
 
 
 def _opt_id(value: Any) -> str | None:
-    if value is None:
-        return None
-    if type(value) is str and value.strip():
-        return value
-    raise _NeedsModelError
-
-
-def _opt_text(value: Any) -> str | None:
+    """A non-blank string or None; anything else needs the model's slow path."""
     if value is None:
         return None
     if type(value) is str and value.strip():
@@ -229,8 +222,8 @@ def _fast_message(
             raise _NeedsModelError
         properties = _obj(get("properties"))
     elif kind == "page" or kind == "screen":
-        name = _opt_text(get("name"))
-        _opt_text(get("category"))
+        name = _opt_id(get("name"))
+        _opt_id(get("category"))
         properties = _obj(get("properties"))
     elif kind == "identify":
         traits = _obj(get("traits"))
