@@ -52,6 +52,7 @@ from cdp.models import (
     parse_timestamp,
 )
 from cdp.models._json import canonical_json
+from cdp.models.messages import merge_batch_item
 
 if TYPE_CHECKING:
     from cdp.config import Settings
@@ -332,17 +333,6 @@ def message_event(
     return _model_message(obj, type_hint, source, received_at)
 
 
-def _merge_object(batch_value: Any, item_value: Any) -> Any:
-    # as cdp.models.messages._merge_object (split_batch): batch keys, then item keys
-    if not isinstance(batch_value, Mapping) or not batch_value:
-        return item_value
-    if item_value is None:
-        return dict(batch_value)
-    if isinstance(item_value, Mapping):
-        return {**batch_value, **item_value}
-    return item_value
-
-
 class WebProcessor:
     """Rows of web inputs for one web source (see the module documentation)."""
 
@@ -592,9 +582,6 @@ class WebProcessor:
             return
         assert isinstance(items, list)
         builder.cover(seq, len(items))
-        context = doc.get("context")
-        integrations = doc.get("integrations")
-        shared = {k: doc.get(k) for k in ("sentAt", "writeKey") if doc.get(k) not in (None, "")}
         may_be_big = len(payload) > self._max_bytes
         for index, item in enumerate(items):
             if not isinstance(item, Mapping):
@@ -628,14 +615,7 @@ class WebProcessor:
                         index,
                     )
                     continue
-            merged = dict(item)
-            if "context" in doc:
-                merged["context"] = _merge_object(context, item.get("context"))
-            if "integrations" in doc:
-                merged["integrations"] = _merge_object(integrations, item.get("integrations"))
-            for key, value in shared.items():
-                if merged.get(key) in (None, ""):
-                    merged[key] = value
+            merged = merge_batch_item(doc, item)
             self._add_message(
                 builder,
                 merged,

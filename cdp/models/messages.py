@@ -62,6 +62,7 @@ __all__ = [
     "Screen",
     "Track",
     "identity_from_traits",
+    "merge_batch_item",
     "parse_message",
     "split_batch",
 ]
@@ -291,6 +292,24 @@ def parse_message(obj: Mapping[str, Any], *, type_hint: str | None = None) -> Me
         raise InvalidInputError.from_validation_error(e) from None
 
 
+def merge_batch_item(batch: Mapping[str, Any], item: Mapping[str, Any]) -> dict[str, Any]:
+    """One item of a batch with the batch-level values applied (the item's own keys win).
+
+    ``context`` and ``integrations`` are merged key by key; ``sentAt`` and ``writeKey`` fill an
+    item that lacks them. The one definition of this rule: the ingest fast path uses it too.
+    """
+    merged = dict(item)
+    if "context" in batch:
+        merged["context"] = _merge_object(batch.get("context"), item.get("context"))
+    if "integrations" in batch:
+        merged["integrations"] = _merge_object(batch.get("integrations"), item.get("integrations"))
+    for key in ("sentAt", "writeKey"):
+        value = batch.get(key)
+        if value not in (None, "") and merged.get(key) in (None, ""):
+            merged[key] = value
+    return merged
+
+
 def _merge_object(batch_value: Any, item_value: Any) -> Any:
     if not isinstance(batch_value, Mapping) or not batch_value:
         return item_value
@@ -321,9 +340,6 @@ def split_batch(
         raise InvalidInputError(
             "batch", f"more than {MAX_BATCH_ITEMS} messages", error_type="oversize"
         )
-    context = obj.get("context")
-    integrations = obj.get("integrations")
-    shared = {k: obj.get(k) for k in ("sentAt", "writeKey") if obj.get(k) not in (None, "")}
 
     messages: list[Message] = []
     failed: list[tuple[int, dict[str, Any], InvalidInputError]] = []
@@ -334,14 +350,7 @@ def split_batch(
             )
             failed.append((index, {"value": item}, error))
             continue
-        merged = dict(item)
-        if "context" in obj:
-            merged["context"] = _merge_object(context, item.get("context"))
-        if "integrations" in obj:
-            merged["integrations"] = _merge_object(integrations, item.get("integrations"))
-        for key, value in shared.items():
-            if merged.get(key) in (None, ""):
-                merged[key] = value
+        merged = merge_batch_item(obj, item)
         try:
             messages.append(parse_message(merged))
         except InvalidInputError as e:
