@@ -25,7 +25,7 @@ import logging
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -74,23 +74,9 @@ ConsentMethod = Literal[
     "unsubscribe_link",
     "sms_keyword",
 ]
-CONSENT_STATUSES: Final[tuple[str, ...]] = (
-    "granted",
-    "denied",
-    "withdrawn",
-    "objected",
-    "expired",
-)
-CONSENT_METHODS: Final[tuple[str, ...]] = (
-    "web_cmp",
-    "tcf",
-    "gpc",
-    "crm_flag",
-    "preference_center",
-    "api",
-    "import",
-    "agent",
-)
+#: The Literals above as tuples (derived, so the two can never disagree).
+CONSENT_STATUSES: Final[tuple[str, ...]] = get_args(ConsentStatus)
+CONSENT_METHODS: Final[tuple[str, ...]] = get_args(ConsentMethod)
 #: Identifier types other than ``<source>`` names.
 IDENTIFIER_TYPES: Final[tuple[str, ...]] = (
     "customer_id",

@@ -188,3 +188,13 @@ def test_statement_is_frozen() -> None:
     s = ConsentStatement.model_validate(_statement())
     with pytest.raises(ValidationError):
         s.status = "denied"  # type: ignore[misc]
+
+
+def test_status_and_method_tuples_match_the_model() -> None:
+    from typing import get_args
+
+    from cdp.models import CONSENT_METHODS, CONSENT_STATUSES, ConsentMethod, ConsentStatus
+
+    assert get_args(ConsentStatus) == CONSENT_STATUSES
+    assert get_args(ConsentMethod) == CONSENT_METHODS
+    assert {"double_opt_in", "web_form", "sms_keyword", "unsubscribe_link"} <= set(CONSENT_METHODS)
