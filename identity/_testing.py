@@ -12,8 +12,14 @@ messages with :func:`cdp.models.parse_message` + :func:`cdp.models.identity_from
   left out (it joins a customer when the stream sees it identify).
   Only ``identify`` and ``alias`` messages are validated with ``parse_message`` (the others
   only contribute their ids; this keeps millions of lines fast).
-* ``aliases``: ``(previous_id, user_id)`` pairs from ``alias`` messages and from messages that
-  carry both ids (Segment ties such an anonymous id to the user).
+* ``events``: the ``events`` rows identity resolution reads (``source, event_type, user_id,
+  anonymous_id, occurred_at, properties, traits``): every ``identify`` and ``alias``, and one
+  row per distinct pair of ids of the other messages.
+* ``aliases``: :func:`identity.web.identity_edges` of those events (an anonymous id seen with
+  a user id in one message, Segment aliases; shared devices left out).
+* ``records`` carry :func:`identity.web.accumulated_traits` of those events, as
+  :func:`identity.service.resolve_lakehouse` reads them (:func:`load_generated` with
+  ``accumulate=False`` gives the latest ``identify`` only, as ``identity_records`` stores it).
 * ``truth``: ``ground_truth.csv`` as a frame.
 """
 
@@ -40,6 +46,7 @@ from cdp.models import (
     parse_message,
     parse_timestamp,
 )
+from identity.web import accumulated_traits, identity_edges, with_accumulated_traits
 from storage import TABLES
 
 __all__ = ["GeneratedData", "load_generated", "records_frame"]
@@ -56,6 +63,7 @@ class GeneratedData:
     records: pl.DataFrame
     aliases: pl.DataFrame
     truth: pl.DataFrame
+    events: pl.DataFrame
 
 
 def records_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
@@ -92,10 +100,22 @@ def _ts(value: object) -> datetime | None:
         return None
 
 
-def _web_rows(root: Path) -> tuple[list[dict[str, Any]], set[tuple[str, str]]]:
+_EVENT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "source": pl.String,
+    "event_type": pl.String,
+    "user_id": pl.String,
+    "anonymous_id": pl.String,
+    "occurred_at": pl.Datetime("us", "UTC"),
+    "properties": pl.String,
+    "traits": pl.String,
+}
+
+
+def _web_rows(root: Path) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
     latest: dict[str, tuple[datetime | None, Mapping[str, Any] | None]] = {}
     ids: dict[str, tuple[str | None, str | None]] = {}
     aliases: set[tuple[str, str]] = set()
+    events: list[tuple[Any, ...]] = []
     for file in sorted(root.glob("web/*.jsonl")):
         with file.open("rb") as fh:
             for line in fh:
@@ -116,16 +136,23 @@ def _web_rows(root: Path) -> tuple[list[dict[str, Any]], set[tuple[str, str]]]:
                         continue
                     user, anon = msg.user_id, msg.anonymous_id
                     traits = getattr(msg, "traits", None)
+                    at_msg = _ts(obj.get("timestamp") or obj.get("receivedAt"))
                     if kind == "alias":
                         previous = getattr(msg, "previous_id", None)
                         if previous and user:
                             aliases.add((str(previous), str(user)))
+                            props = orjson.dumps({"previousId": str(previous)}).decode()
+                            events.append(("web", "alias", user, anon, at_msg, props, None))
                         continue
+                    events.append(
+                        ("web", "identify", user, anon, at_msg, None, orjson.dumps(traits).decode())
+                    )
                 key = user or anon
                 if not key:
                     continue
-                if user and anon:
+                if user and anon and (anon, user) not in aliases:
                     aliases.add((anon, user))
+                    events.append(("web", str(kind), user, anon, None, None, None))
                 if key not in ids or (user and anon):
                     ids[key] = (user, anon)
                 if kind == "identify":
@@ -157,18 +184,20 @@ def _web_rows(root: Path) -> tuple[list[dict[str, Any]], set[tuple[str, str]]]:
             "attributes": "{}",
         }
         rows.append(row)
-    return rows, aliases
+    return rows, events
 
 
-def load_generated(root: Path, settings: Settings) -> GeneratedData:
+def load_generated(root: Path, settings: Settings, *, accumulate: bool = True) -> GeneratedData:
     """Read a folder written by :func:`cdp.synth.generate` (see the module documentation)."""
     rows = _source_rows(root, settings, "crm", "crm/*.csv")
     rows += _source_rows(root, settings, "erp", "erp/*.csv")
-    web, aliases = _web_rows(root)
+    web, event_rows = _web_rows(root)
     rows += web
     records = records_frame([{k: r.get(k) for k in IDENTITY_RECORD_COLUMNS} for r in rows])
-    alias_frame = pl.DataFrame(
-        sorted(aliases), schema={"previous_id": pl.String, "user_id": pl.String}, orient="row"
-    )
+    events = pl.DataFrame(event_rows, schema=_EVENT_SCHEMA, orient="row")
+    if accumulate:
+        records = with_accumulated_traits(records, accumulated_traits(events))
     truth = pl.read_csv(root / "ground_truth.csv", infer_schema=False)
-    return GeneratedData(records=records, aliases=alias_frame, truth=truth)
+    return GeneratedData(
+        records=records, aliases=identity_edges(events), truth=truth, events=events
+    )

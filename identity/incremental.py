@@ -37,6 +37,7 @@ from identity._splink import default_model
 from identity._vetoes import Features, veto
 from identity.errors import IdentityError
 from identity.settings import ResolveSettings
+from identity.web import shared_anonymous_ids
 from storage import TABLES, Lakehouse, TableMissingError
 
 __all__ = ["Assignment", "IncrementalResolver"]
@@ -63,6 +64,11 @@ _BLOCKS: Final[tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = (
     (("fn", "city"), ("fn", "city")),
     (("fn", "ln"), ("ln", "fn")),
     (("email_local", "ln"), ("email_local", "ln")),
+    (("ln", "city"), ("ln", "city")),
+    (("dob", "city"), ("dob", "city")),
+    (("pc", "ln3"), ("pc", "ln3")),
+    (("fn", "pc"), ("ln", "pc")),
+    (("ln", "pc"), ("fn", "pc")),
 )
 _EVIDENCE_RANK: Final = {
     "override": -1,
@@ -327,6 +333,9 @@ class IncrementalResolver:
         self._load_overrides(overrides)
         self._aliases: dict[str, set[str]] = defaultdict(set)
         if aliases is not None and aliases.height:
+            # a shared device (an anonymous id of two or more users) ties nobody together
+            shared = shared_anonymous_ids(aliases.select("previous_id", "user_id"))
+            aliases = aliases.filter(~pl.col("previous_id").is_in(shared.implode()))
             for previous, user in aliases.select("previous_id", "user_id").iter_rows():
                 if previous is not None and user is not None and previous != user:
                     self._aliases[f"web:{previous}"].add(f"web:{user}")
@@ -354,9 +363,16 @@ class IncrementalResolver:
         cls, lakehouse: Lakehouse, *, settings: ResolveSettings | None = None
     ) -> IncrementalResolver:
         """Load the live records, the current map, the latest model and active overrides."""
-        from identity.service import active_overrides, alias_pairs, latest_model, live_records
+        from identity.service import (
+            active_overrides,
+            alias_pairs,
+            latest_model,
+            live_records,
+            web_traits,
+        )
+        from identity.web import with_accumulated_traits
 
-        records = live_records(lakehouse)
+        records = with_accumulated_traits(live_records(lakehouse), web_traits(lakehouse))
         try:
             identity_map: pl.DataFrame | None = lakehouse.read("identity_map")
         except TableMissingError:

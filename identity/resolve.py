@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -11,6 +12,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from identity._calibrate import learn
 from identity._cluster import assign_ids, cluster
 from identity._prepare import features_of, prepare
 from identity._splink import SplinkScorer, default_model, empty_scored
@@ -35,6 +37,8 @@ _OVERRIDE_COLUMNS: Final = (
 )
 _OVERRIDE_ACTIONS: Final = frozenset({"merge", "never_merge"})
 _MAX_GROUP: Final = 20
+#: The rules that keep a household apart; with none of them, two unique sources link 1:1.
+_HOUSEHOLD_RULES: Final = frozenset({"first_name", "birth_date"})
 
 
 @dataclass(frozen=True)
@@ -67,33 +71,45 @@ def _pairs_within(frame: pl.DataFrame, key: str, evidence: str) -> pl.DataFrame:
 
 
 def _web_pairs(frame: pl.DataFrame, aliases: pl.DataFrame | None) -> pl.DataFrame:
-    """Web identity keys tied by an anonymous id seen with a user id, or by an alias."""
+    """Web identity keys tied by an anonymous id seen with a user id, or by an alias.
+
+    An anonymous id tied to two or more other web identities (a shared device: a family
+    tablet, a shop terminal) links none of them: precision first.
+    """
     web = frame.filter(pl.col("source") == "web").select("uid", "source_record_id")
     links = [
-        frame.filter(pl.col("anonymous_id").is_not_null())
-        .select(pl.col("uid").alias("a"), pl.concat_str(pl.lit("web:"), "anonymous_id").alias("b"))
-        .with_columns(pl.lit("anonymous_id").alias("evidence"))
+        frame.filter(pl.col("anonymous_id").is_not_null()).select(
+            pl.concat_str(pl.lit("web:"), "anonymous_id").alias("anon"),
+            pl.col("uid").alias("user"),
+            pl.lit("anonymous_id").alias("evidence"),
+        )
     ]
     if aliases is not None and aliases.height:
         if not {"previous_id", "user_id"} <= set(aliases.columns):
             raise IdentityError("aliases need columns previous_id and user_id")
         links.append(
             aliases.select(
-                pl.concat_str(pl.lit("web:"), "previous_id").alias("a"),
-                pl.concat_str(pl.lit("web:"), "user_id").alias("b"),
+                pl.concat_str(pl.lit("web:"), "previous_id").alias("anon"),
+                pl.concat_str(pl.lit("web:"), "user_id").alias("user"),
                 pl.lit("alias").alias("evidence"),
             )
         )
-    both = pl.concat(links)
+    both = pl.concat(links).filter(pl.col("anon") != pl.col("user"))
+    shared = (
+        both.group_by("anon")
+        .agg(pl.col("user").n_unique().alias("_n"))
+        .filter(pl.col("_n") >= 2)
+        .get_column("anon")
+    )
     known = web.get_column("uid")
     both = both.filter(
-        pl.col("a").is_in(known.implode())
-        & pl.col("b").is_in(known.implode())
-        & (pl.col("a") != pl.col("b"))
+        pl.col("anon").is_in(known.implode())
+        & pl.col("user").is_in(known.implode())
+        & ~pl.col("anon").is_in(shared.implode())
     )
     return both.select(
-        pl.min_horizontal("a", "b").alias("uid_l"),
-        pl.max_horizontal("a", "b").alias("uid_r"),
+        pl.min_horizontal("anon", "user").alias("uid_l"),
+        pl.max_horizontal("anon", "user").alias("uid_r"),
         "evidence",
     )
 
@@ -170,19 +186,46 @@ def _model_of(settings: ResolveSettings, n: int) -> tuple[dict[str, Any], bool]:
 
 def _score(
     frame: pl.DataFrame, settings: ResolveSettings, det: pl.DataFrame, stats: dict[str, Any]
-) -> tuple[pl.DataFrame, pl.DataFrame, str | None]:
-    """Splink-scored candidate pairs, the deterministic pairs with vetoes, the model JSON."""
+) -> tuple[pl.DataFrame, pl.DataFrame, str | None, ResolveSettings]:
+    """Splink-scored candidate pairs, the deterministic pairs with vetoes, the model JSON and
+    the settings in force (with the profile learned from the data, when ``learn``)."""
     scoreable = int(stats["scoreable"])
     if scoreable < 2:
         stats["trained"] = []
-        return empty_scored(), _python_vetoes(frame, det, settings.vetoes), None
+        return empty_scored(), _python_vetoes(frame, det, settings.vetoes), None, settings
     model, train = _model_of(settings, scoreable)
     scorer = SplinkScorer(frame, model, threads=settings.threads, vetoes=settings.vetoes)
     stats["trained"] = (
         scorer.train(seed=settings.seed, max_pairs_u=settings.max_pairs_u) if train else []
     )
     scored = scorer.predict(min_weight=settings.review_weight)
-    return scored, scorer.veto_pairs(det), scorer.model_json()
+    det = scorer.veto_pairs(det)
+    if settings.learn and scoreable >= settings.min_records_to_train:
+        learned = learn(
+            frame,
+            features_of(frame),
+            scored,
+            det,
+            rules=settings.vetoes,
+            match_weight=settings.match_weight,
+            require_personal=settings.require_personal,
+        )
+        stats["learned"] = {
+            "vetoes_off": sorted(learned.vetoes_off),
+            "unique_sources": sorted(learned.unique_sources),
+            "anchors_fired": {k: list(v) for k, v in learned.anchors.items()},
+            "duplicate_share": learned.duplicate_share,
+        }
+        settings = dataclasses.replace(
+            settings,
+            vetoes=settings.vetoes - learned.vetoes_off,
+            unique_sources=settings.unique_sources | learned.unique_sources,
+        )
+        if learned.vetoes_off:
+            scorer.vetoes = settings.vetoes
+            scored = scorer.veto_pairs(scored.drop("veto_reason")).select(scored.columns)
+            det = scorer.veto_pairs(det.drop("veto_reason"))
+    return scored, det, scorer.model_json(), settings
 
 
 def _decide(
@@ -211,14 +254,25 @@ def _decide(
     pairs = pairs.join(never, on=["uid_l", "uid_r"], how="left")
     is_det = pl.col("evidence") != "splink"
     pinned = pl.col("evidence").str.contains("override")
-    corroborated = pl.col("personal") | (not settings.require_personal)
+    # two deduplicated sources and no household rule in force: one-to-one linking, where the
+    # best link with the odds in its favour (weight >= 0, p >= 0.5) is taken
+    one_to_one: pl.Expr | bool = False
+    if settings.unique_sources and not settings.vetoes & _HOUSEHOLD_RULES:
+        unique = sorted(settings.unique_sources)
+        one_to_one = pl.col("uid_l").str.split_exact(":", 1).struct.field("field_0").is_in(
+            unique
+        ) & pl.col("uid_r").str.split_exact(":", 1).struct.field("field_0").is_in(unique)
+    corroborated = pl.col("personal") | (not settings.require_personal) | one_to_one
+    threshold = (
+        pl.when(one_to_one).then(min(settings.match_weight, 0.0)).otherwise(settings.match_weight)
+    )
     pairs = pairs.with_columns(
         pl.coalesce("_never", pl.when(~pinned).then(pl.col("veto_reason"))).alias("veto_reason")
     ).drop("_never")
     return pairs.with_columns(
         pl.when(pl.col("veto_reason").is_not_null())
         .then(pl.lit("veto"))
-        .when(is_det | ((pl.col("match_weight") >= settings.match_weight) & corroborated))
+        .when(is_det | ((pl.col("match_weight") >= threshold) & corroborated))
         .then(pl.lit("match"))
         .otherwise(pl.lit("review"))
         .alias("decision"),
@@ -387,7 +441,7 @@ def resolve(
     }
     manual = _override_pairs(frame, overrides)
     det = _deterministic(frame, aliases, manual)
-    scored, det, model_json = _score(frame, settings, det, stats)
+    scored, det, model_json, settings = _score(frame, settings, det, stats)
     stats["candidate_pairs"] = scored.height
     stats["deterministic_pairs"] = det.height
     pairs, labels = _clustered(frame, _decide(scored, det, manual, settings), manual, settings)

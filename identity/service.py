@@ -2,8 +2,9 @@
 
 The tables (``storage.TABLES``):
 
-* reads ``identity_records`` (live records), the previous ``identity_map``, Segment ``alias``
-  events from ``events`` (``properties.previousId`` -> ``user_id``), the active rows of
+* reads ``identity_records`` (live records), the previous ``identity_map``, the web identity
+  evidence of ``events`` (:mod:`identity.web`: an anonymous id seen with a user id, Segment
+  ``alias``, the traits of every ``identify`` merged per identity), the active rows of
   ``identity_overrides`` and the latest row of ``identity_models``;
 * writes ``identity_map`` (replaced), ``identity_links`` (replaced: the evidence of the current
   map, one row per pair, so the table key stays unique), ``identity_merges`` (appended: the
@@ -36,6 +37,7 @@ from identity.errors import IdentityError
 from identity.explain import Explanation, explain
 from identity.resolve import resolve
 from identity.settings import ResolveSettings
+from identity.web import EDGE_SCHEMA, accumulated_traits, identity_edges, with_accumulated_traits
 from storage import Lakehouse, TableMissingError
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "resolve_customer_id",
     "resolve_lakehouse",
     "split_key",
+    "web_traits",
 ]
 
 logger = logging.getLogger(__name__)
@@ -146,24 +149,45 @@ def live_records(lakehouse: Lakehouse) -> pl.DataFrame:
     return records.filter(~pl.col("deleted").fill_null(False))
 
 
-def alias_pairs(lakehouse: Lakehouse) -> pl.DataFrame:
-    """Segment ``alias`` pairs ``(previous_id, user_id)`` from ``events``."""
-    schema = {"previous_id": pl.String, "user_id": pl.String}
+_EVENT_COLUMNS: Final = (
+    "source",
+    "event_type",
+    "user_id",
+    "anonymous_id",
+    "occurred_at",
+    "properties",
+    "traits",
+)
+
+
+def _web_events(lakehouse: Lakehouse) -> pl.LazyFrame | None:
+    """The ``events`` rows web identity evidence comes from (ids together, alias, identify)."""
     try:
         scan = lakehouse.scan("events")
     except TableMissingError:
-        return pl.DataFrame(schema=schema)
-    return (
-        scan.filter(pl.col("event_type") == "alias")
-        .select(
-            pl.col("properties").str.json_path_match("$.previousId").alias("previous_id"),
-            pl.col("user_id"),
-        )
-        .drop_nulls()
-        .unique()
-        .collect()
-        .cast(schema)  # type: ignore[arg-type]
+        return None
+    return scan.select(*_EVENT_COLUMNS).filter(
+        (pl.col("event_type").is_in(["alias", "identify"]))
+        | (pl.col("user_id").is_not_null() & pl.col("anonymous_id").is_not_null())
     )
+
+
+def alias_pairs(lakehouse: Lakehouse) -> pl.DataFrame:
+    """The web identity graph from ``events`` (:func:`identity.web.identity_edges`): an
+    anonymous id seen with a user id in one message, and Segment ``alias`` pairs, as
+    ``(previous_id, user_id)``; anonymous ids shared by two or more users are left out."""
+    events = _web_events(lakehouse)
+    if events is None:
+        return pl.DataFrame(schema=EDGE_SCHEMA)
+    return identity_edges(events)
+
+
+def web_traits(lakehouse: Lakehouse) -> pl.DataFrame:
+    """Accumulated identity traits per web identity (:func:`identity.web.accumulated_traits`)."""
+    events = _web_events(lakehouse)
+    if events is None:
+        return accumulated_traits(pl.DataFrame(schema={c: pl.String for c in _EVENT_COLUMNS}))
+    return accumulated_traits(events)
 
 
 def active_overrides(lakehouse: Lakehouse) -> pl.DataFrame:
@@ -317,7 +341,7 @@ def resolve_lakehouse(
     settings = settings or ResolveSettings()
     at = now or datetime.now(UTC)
     run_id = run_id or f"identity-{at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    records = live_records(lakehouse)
+    records = with_accumulated_traits(live_records(lakehouse), web_traits(lakehouse))
     if records.height == 0:
         logger.info("no live identity records: writing an empty identity map")
     previous = _read(lakehouse, "identity_map")

@@ -36,7 +36,12 @@ class ResolveSettings:
       common name are not enough, whatever the weight. Switch off with the household vetoes.
     * ``unique_sources``: sources known to hold at most one record per person (a deduplicated
       master file): a cluster never takes two records of one of them; with two such sources
-      resolution is best-first one-to-one linking.
+      resolution is best-first one-to-one linking (and with the household rules off, a link
+      between them needs only weight >= 0, even odds, and no corroboration).
+    * ``learn``: when training, learn the profile from the data (:mod:`identity._calibrate`):
+      a household veto that the data contradicts (it fires on many pairs whose other evidence
+      is overwhelming) is switched off, and a source with (almost) no within-source duplicates
+      is added to ``unique_sources``. ``Resolution.stats["learned"]`` says what was learned.
     """
 
     match_weight: float = 3.0
@@ -51,6 +56,7 @@ class ResolveSettings:
     vetoes: frozenset[str] = VETO_RULES
     require_personal: bool = True
     unique_sources: frozenset[str] = frozenset()
+    learn: bool = True
 
     def __post_init__(self) -> None:
         unknown = set(self.vetoes) - VETO_RULES

@@ -22,8 +22,16 @@ from cdp.synth._writers import CsvChunks, FileInfo, JsonlChunks
 __all__ = ["GENERATOR_VERSION", "GROUND_TRUTH_COLUMNS", "generate"]
 
 #: Bumped whenever the same seed and options would give different files.
-GENERATOR_VERSION: Final = "1.0.0"
-GROUND_TRUTH_COLUMNS: Final = ("source", "source_record_id", "person_id", "household_id")
+GENERATOR_VERSION: Final = "1.1.0"
+#: ``linkable_person_id``: ``person_id``, except for a web identity whose inputs carry no
+#: identity evidence (see :mod:`cdp.synth._web`): ``person_id/web`` + its group's first key.
+GROUND_TRUTH_COLUMNS: Final = (
+    "source",
+    "source_record_id",
+    "person_id",
+    "household_id",
+    "linkable_person_id",
+)
 
 # What this generator writes, and so may replace in an output folder it is pointed at again.
 _OWN_FILES: Final = (
@@ -93,14 +101,15 @@ def generate(
             if p.in_crm:
                 for row in crm.rows(p, plan.opted_out_of_email):
                     crm_out.write(row)
-                    truth(("crm", row[0], p.pid, p.hid))
+                    truth(("crm", row[0], p.pid, p.hid, p.pid))
             if p.in_erp:
                 for row in erp.rows(p):
                     erp_out.write(row)
-                    truth(("erp", row[0], p.pid, p.hid))
+                    truth(("erp", row[0], p.pid, p.hid, p.pid))
             user_id, identities = web.person(p, web_out.write) if p.in_web else (None, [])
-            for key in identities:
-                truth(("web", key, p.pid, p.hid))
+            for key, group in identities:
+                linkable = p.pid if group is None else f"{p.pid}/web:{group}"
+                truth(("web", key, p.pid, p.hid, linkable))
             for line in consent.lines(p, plan, user_id):
                 consent_out.write(line)
             with_records += bool(p.in_crm or p.in_erp or identities)

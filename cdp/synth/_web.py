@@ -4,6 +4,11 @@ Anonymous browsing comes before the first login; each device (and each cleared c
 has its own ``anonymousId``; a login sends ``identify`` with the shop's ``userId`` (sometimes an
 ``alias`` too); some orders are reported by the backend with the ``userId`` only. The person's
 web identities (the ``userId``, and every ``anonymousId`` seen without one) go to ground truth.
+
+Each identity also gets its *linkable* key: the inputs tie an ``anonymousId`` to the ``userId``
+when one message carries both or an ``alias`` names it; such a group (or a lone identity) that
+never sent an ``identify`` with traits carries no identity evidence at all, so no system can tie
+it to the person's CRM/ERP records: ground truth's ``linkable_person_id`` keeps it apart.
 """
 
 from __future__ import annotations
@@ -81,8 +86,10 @@ class Web:
 
     # -- one person ---------------------------------------------------------------------------
 
-    def person(self, p: Person, emit: Emit) -> tuple[str | None, list[str]]:
-        """Emit the person's messages; returns (userId or None, identity keys in order)."""
+    def person(self, p: Person, emit: Emit) -> tuple[str | None, list[tuple[str, str | None]]]:
+        """Emit the person's messages; returns (userId or None, identity keys in order, each
+        with None when the inputs carry identity traits for it, else the first key of its
+        group of ids without any: see the module docs)."""
         rng, o = self.rng, self.o
         mean = o.events_per_web_user
         n = (1 if rng.random() < mean else 0) if mean < 1 else geometric(rng, mean)
@@ -100,9 +107,15 @@ class Web:
             s.session(start, size)
         self.counts["web_users"] += 1
         self.counts["web_identities"] += len(s.identities)
-        return s.user_id, list(s.identities)
+        return s.user_id, s.evidence()
 
-    def send(self, msg: dict[str, Any], emit: Emit, identities: dict[str, None]) -> None:
+    def send(
+        self,
+        msg: dict[str, Any],
+        emit: Emit,
+        identities: dict[str, None],
+        state: _PersonState | None = None,
+    ) -> None:
         rng, o, c = self.rng, self.o, self.counts
         if rng.random() < o.bad_line_rate:
             line, kind = corrupt(rng, msg)
@@ -119,6 +132,8 @@ class Web:
             c["web_lines"] += 1
             c["web_duplicate_messages"] += 1
         identities[msg.get("userId") or msg["anonymousId"]] = None
+        if state is not None:
+            state.observe(msg)
 
 
 class _PersonState:
@@ -129,6 +144,8 @@ class _PersonState:
         self.rng = rng = web.rng
         self.o = web.o
         self.identities: dict[str, None] = {}
+        self.tied: set[str] = set()  # anonymous ids the inputs tie to the userId
+        self.traited: set[str] = set()  # identity keys that sent an identify with traits
         t = web.t
         self.first_seen = (t.start + rng.randrange(max(1, t.span * 3 // 4))) * 1000
         self.currency = p.info.currency
@@ -145,6 +162,31 @@ class _PersonState:
         self.move_at: int | None = None
         if p.old_address is not None and p.old_address_in != "web" and rng.random() < 0.4:
             self.move_at = self.first_seen + rng.randrange(max(1, t.end * 1000 - self.first_seen))
+
+    def observe(self, msg: dict[str, Any]) -> None:
+        """Note what the inputs can tell about the identities of one sent message."""
+        user, anon = msg.get("userId"), msg.get("anonymousId")
+        if user and anon:
+            self.tied.add(anon)
+        if msg.get("type") == "alias" and msg.get("previousId"):
+            self.tied.add(msg["previousId"])
+        key = user or anon
+        if msg.get("type") == "identify" and msg.get("traits") and key:
+            self.traited.add(key)
+
+    def evidence(self) -> list[tuple[str, str | None]]:
+        """Identity keys in order, each with None when its group (the userId and the anonymous
+        ids tied to it, or the lone identity) sent identity traits, else the group's first key.
+        """
+        group = [k for k in self.identities if k == self.user_id or k in self.tied]
+        first = group[0] if group and not set(group) & self.traited else None
+        out: list[tuple[str, str | None]] = []
+        for k in self.identities:
+            if k in group:
+                out.append((k, first))
+            else:
+                out.append((k, None if k in self.traited else k))
+        return out
 
     # -- setup -----------------------------------------------------------------------------
 
@@ -264,7 +306,7 @@ class _PersonState:
         if self.left <= 0:
             return
         self.left -= 1
-        self.web.send(msg, self.emit, self.identities)
+        self.web.send(msg, self.emit, self.identities, self)
 
     def _uid(self) -> str | None:
         return self.user_id if self.dev.logged_in else None

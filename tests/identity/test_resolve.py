@@ -88,7 +88,15 @@ def test_ids_survive_additions(generated: GeneratedData, resolved: Resolution) -
         after.identity_map, on=["source", "source_record_id"], suffix="_new"
     )
     kept = (joined.get_column("customer_id") == joined.get_column("customer_id_new")).mean()
-    assert kept is not None and kept >= 0.97
+    assert kept is not None and kept >= 0.95
+    # a customer whose earlier records stay together, joined by no other earlier customer,
+    # keeps its id whatever new records join it
+    untouched = joined.filter(
+        (pl.col("customer_id").n_unique().over("customer_id_new") == 1)
+        & (pl.col("customer_id_new").n_unique().over("customer_id") == 1)
+    )
+    assert untouched.height > 0.9 * joined.height
+    assert (untouched.get_column("customer_id") == untouched.get_column("customer_id_new")).all()
     changed = joined.filter(pl.col("customer_id") != pl.col("customer_id_new"))
     olds = set(after.merges.get_column("old_customer_id"))
     assert set(changed.get_column("customer_id")) <= olds
