@@ -1,25 +1,25 @@
-"""The profile learned from the data: which vetoes hold, which sources are deduplicated.
+"""The profile learned from the data: does it hold households, which sources are deduplicated.
 
 Customer data and a clean master file want different rules. Instead of a profile per data set
-(a user choosing "no households"), resolution measures two things on the scored pairs of the
-data itself, after Splink's training:
+(a user choosing "no households"), resolution measures two things on the data itself:
 
-* **Does a veto contradict the data?** A veto says "these two are different people". Take the
-  *anchor* pairs of a rule: pairs whose other evidence is overwhelming (Splink's comparison
-  weights without the rule's own fields sum to at least ``ANCHOR_BITS``; for the first-name
-  rule also the same birth date, since a household shares everything else). In customer data
-  such pairs are the same person or, rarely, a twin or a junior: the rule fires on a few
-  percent of them. In a file whose duplicates carry typing noise in every field (FEBRL), it
-  fires on one anchor in six or ten: the disagreement is noise, not a second person. A rule
-  whose firing rate among at least ``MIN_ANCHORS`` anchors is above ``MAX_FIRING`` (per rule,
-  Wilson lower bound at 95%) is switched off for this run. Only the household rules
-  (``first_name``, ``birth_date``) are checked; the others stay.
+* **Does the data hold households?** The household rules (``first_name``, ``birth_date``) keep
+  apart people who share a last name and a home. Take every pair of records with the same
+  last name, street and postcode whose first names and birth dates are known on both sides
+  (groups of at most ``MAX_GROUP``). In customer data many of them are two people: couples,
+  siblings, parents and children, whose first names *and* birth dates both clearly differ. In
+  a file without households (FEBRL: every such pair is one person, with typing noise) that
+  happens only when noise hits both fields at once. With at least ``MIN_HOME_PAIRS`` such
+  pairs and a share of two-people pairs whose Wilson upper bound (95%) is below
+  ``MAX_HOUSEHOLD_SHARE``, the data holds no households: both household rules are switched
+  off for this run (they would only split one person's noisy records). Fewer pairs: no
+  decision, the rules stay.
 * **Is a source deduplicated?** A source with at least ``MIN_SOURCE_RECORDS`` records of which
   fewer than ``MAX_DUPLICATE_SHARE`` take part in a within-source link that would be accepted
   (deterministic or scored at ``match_weight`` and corroborated, not vetoed) holds one record
   per person: it joins ``unique_sources`` (a cluster never takes two of its records).
 
-The outcome is reported in ``Resolution.stats["learned"]`` and kept with the run's settings.
+The outcome is reported in ``Resolution.stats["learned"]``.
 """
 
 from __future__ import annotations
@@ -30,21 +30,18 @@ from typing import Final
 
 import polars as pl
 
-from identity._splink import COMPARISON_NAMES
 from identity._vetoes import Features, veto
 
-__all__ = ["Learned", "learn"]
+__all__ = ["HOUSEHOLD_RULES", "Learned", "learn"]
 
-ANCHOR_BITS: Final = 24.0
-MIN_ANCHORS: Final = 200
-#: Above these firing rates a rule is contradicted by the data: about twice what customer data
-#: shows (twins among same-birth-date anchors, juniors among same-name-and-address anchors).
-MAX_FIRING: Final = {"first_name": 0.075, "birth_date": 0.025}
+#: The rules that keep the members of a household apart.
+HOUSEHOLD_RULES: Final = frozenset({"first_name", "birth_date"})
+MAX_GROUP: Final = 20
+MIN_HOME_PAIRS: Final = 200
+MAX_HOUSEHOLD_SHARE: Final = 0.05
 MIN_SOURCE_RECORDS: Final = 1_000
 MAX_DUPLICATE_SHARE: Final = 0.002
-#: Comparisons that look at the fields of a rule (left out of its anchor evidence).
-_RULE_FIELDS: Final = {"first_name": ("first_name",), "birth_date": ("birth_date",)}
-_SAME_BIRTH_DATE_BITS: Final = 5.0
+_FIRST, _BORN = frozenset({"first_name"}), frozenset({"birth_date"})
 
 
 @dataclass(frozen=True)
@@ -53,49 +50,35 @@ class Learned:
 
     vetoes_off: frozenset[str]
     unique_sources: frozenset[str]
-    anchors: dict[str, tuple[int, int]]
+    home_pairs: tuple[int, int]
     duplicate_share: dict[str, float]
 
 
-def _wilson_low(fired: int, n: int, z: float = 1.96) -> float:
+def _wilson(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
     if n == 0:
-        return 0.0
-    p = fired / n
+        return 0.0, 1.0
+    p = hits / n
     centre = p + z * z / (2 * n)
     margin = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (centre - margin) / (1 + z * z / n)
+    denom = 1 + z * z / n
+    return (centre - margin) / denom, (centre + margin) / denom
 
 
-def _weights(scored: pl.DataFrame) -> pl.DataFrame:
-    dtype = pl.Struct({name: pl.Float64 for name in COMPARISON_NAMES})
-    decoded = scored.select("uid_l", "uid_r", pl.col("weights").str.json_decode(dtype).alias("_w"))
-    return decoded.unnest("_w").fill_null(0.0)
-
-
-def _firing(
-    scored: pl.DataFrame, features: list[Features], index: dict[str, int], rules: frozenset[str]
-) -> dict[str, tuple[int, int]]:
-    out: dict[str, tuple[int, int]] = {}
-    if scored.height == 0:
-        return out
-    w = _weights(scored)
-    names = [c for c in w.columns if c not in ("uid_l", "uid_r")]
-    total = pl.sum_horizontal(*[pl.col(c) for c in names])
-    for rule, fields in _RULE_FIELDS.items():
-        if rule not in rules:
-            continue
-        rest = total - pl.sum_horizontal(*[pl.col(c) for c in fields if c in names])
-        cond = rest >= ANCHOR_BITS
-        if rule == "first_name" and "birth_date" in names:
-            cond = cond & (pl.col("birth_date") >= _SAME_BIRTH_DATE_BITS)
-        anchors = w.filter(cond).select("uid_l", "uid_r")
-        one = frozenset({rule})
-        fired = sum(
-            veto(features[index[a]], features[index[b]], one) is not None
-            for a, b in anchors.iter_rows()
-        )
-        out[rule] = (fired, anchors.height)
-    return out
+def _home_pairs(frame: pl.DataFrame, features: list[Features]) -> tuple[int, int]:
+    """(pairs of two people, pairs) among same last name, street and postcode (module docs)."""
+    keys = ["ln", "street", "pc"]
+    known = (
+        frame.with_row_index("_i")
+        .filter(pl.all_horizontal(pl.col(c).is_not_null() for c in [*keys, "fn", "dob"]))
+        .select("_i", *keys)
+    )
+    known = known.filter(pl.len().over(keys).is_between(2, MAX_GROUP))
+    pairs = known.join(known, on=keys, suffix="_r").filter(pl.col("_i") < pl.col("_i_r"))
+    two = 0
+    for a, b in pairs.select("_i", "_i_r").iter_rows():
+        fa, fb = features[a], features[b]
+        two += veto(fa, fb, _FIRST) is not None and veto(fa, fb, _BORN) is not None
+    return two, pairs.height
 
 
 def learn(
@@ -109,13 +92,10 @@ def learn(
     require_personal: bool,
 ) -> Learned:
     """The learned profile of one data set (see the module documentation)."""
-    index = dict(zip(frame.get_column("uid").to_list(), range(frame.height), strict=True))
-    anchors = _firing(scored, features, index, rules)
-    off = frozenset(
-        rule
-        for rule, (fired, n) in anchors.items()
-        if n >= MIN_ANCHORS and _wilson_low(fired, n) > MAX_FIRING[rule]
-    )
+    two, homes = _home_pairs(frame, features)
+    off: frozenset[str] = frozenset()
+    if homes >= MIN_HOME_PAIRS and _wilson(two, homes)[1] < MAX_HOUSEHOLD_SHARE:
+        off = rules & HOUSEHOLD_RULES
     # a pair vetoed only by a rule now off counts as accepted (its first reason is that rule)
     open_ = pl.col("veto_reason").is_null() | pl.col("veto_reason").is_in(sorted(off))
     accepted = scored.filter(open_ & (pl.col("match_weight") >= match_weight))
@@ -148,6 +128,6 @@ def learn(
     return Learned(
         vetoes_off=off,
         unique_sources=unique,
-        anchors=anchors,
+        home_pairs=(two, homes),
         duplicate_share={s: round(v, 5) for s, v in share.items()},
     )

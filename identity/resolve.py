@@ -12,7 +12,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from identity._calibrate import learn
+from identity._calibrate import HOUSEHOLD_RULES, learn
 from identity._cluster import assign_ids, cluster
 from identity._prepare import features_of, prepare
 from identity._splink import SplinkScorer, default_model, empty_scored
@@ -37,8 +37,6 @@ _OVERRIDE_COLUMNS: Final = (
 )
 _OVERRIDE_ACTIONS: Final = frozenset({"merge", "never_merge"})
 _MAX_GROUP: Final = 20
-#: The rules that keep a household apart; with none of them, two unique sources link 1:1.
-_HOUSEHOLD_RULES: Final = frozenset({"first_name", "birth_date"})
 
 
 @dataclass(frozen=True)
@@ -213,7 +211,7 @@ def _score(
         stats["learned"] = {
             "vetoes_off": sorted(learned.vetoes_off),
             "unique_sources": sorted(learned.unique_sources),
-            "anchors_fired": {k: list(v) for k, v in learned.anchors.items()},
+            "home_pairs_two_people": list(learned.home_pairs),
             "duplicate_share": learned.duplicate_share,
         }
         settings = dataclasses.replace(
@@ -257,7 +255,7 @@ def _decide(
     # two deduplicated sources and no household rule in force: one-to-one linking, where the
     # best link with the odds in its favour (weight >= 0, p >= 0.5) is taken
     one_to_one: pl.Expr | bool = False
-    if settings.unique_sources and not settings.vetoes & _HOUSEHOLD_RULES:
+    if settings.unique_sources and not settings.vetoes & HOUSEHOLD_RULES:
         unique = sorted(settings.unique_sources)
         one_to_one = pl.col("uid_l").str.split_exact(":", 1).struct.field("field_0").is_in(
             unique

@@ -1,4 +1,4 @@
-"""The profile learned from the data: noisy master files vs customer data with households."""
+"""The profile learned from the data: master files without households vs customer data."""
 
 from __future__ import annotations
 
@@ -42,14 +42,14 @@ def _master_files(n: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     return frame(*rows), pl.DataFrame(truth)
 
 
-def test_a_noisy_master_file_pair_switches_the_contradicted_veto_off() -> None:
+def test_master_files_without_households_switch_the_household_rules_off() -> None:
     records, truth = _master_files(1_100, seed=3)
     learned = resolve(records, settings=ResolveSettings(min_records_to_train=1_000))
     stats = learned.stats["learned"]
-    assert stats["vetoes_off"] == ["birth_date"]
+    assert stats["vetoes_off"] == ["birth_date", "first_name"]
     assert stats["unique_sources"] == ["a", "b"]
-    fired, anchors = stats["anchors_fired"]["birth_date"]
-    assert anchors >= 200 and fired / anchors > 0.2
+    two_people, homes = stats["home_pairs_two_people"]
+    assert homes >= 1_000 and two_people == 0
     scores = pairwise_scores(learned.identity_map, truth)
     assert scores["precision"] == 1.0 and scores["recall"] > 0.99
     assert learned.stats["largest_cluster"] == 2
@@ -68,4 +68,5 @@ def test_customer_data_keeps_every_household_rule(generated: GeneratedData) -> N
     stats = res.stats["learned"]
     assert stats["vetoes_off"] == []
     assert stats["unique_sources"] == []  # CRM has duplicates, web identities link within web
-    assert stats["anchors_fired"]["birth_date"][1] > 0
+    two_people, homes = stats["home_pairs_two_people"]
+    assert homes > 0 and two_people / homes > 0.1  # couples, siblings: clearly households
