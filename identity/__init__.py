@@ -10,6 +10,8 @@ Framework-free functions over Arrow/Polars data (DESIGN §7):
   :func:`explain_records` / :func:`format_explanation`, :func:`add_override`,
   :func:`resolve_customer_id`
 * :class:`IncrementalResolver` - one new record -> a customer in milliseconds
+* :mod:`identity.web` - web identity evidence from ``events``: the identity graph (ids seen
+  together, aliases) and each web identity's accumulated ``identify`` traits
 """
 
 from __future__ import annotations
