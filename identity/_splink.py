@@ -235,7 +235,6 @@ _BLOCKING_RULES: Final = (
     'l."fn" = r."fn" AND l."city" = r."city"',
     'l."fn" = r."ln" AND l."ln" = r."fn"',
     'l."email_local" = r."email_local" AND l."ln" = r."ln"',
-    'l."ln" = r."ln" AND l."city" = r."city"',
     'l."dob" = r."dob" AND l."city" = r."city"',
     'l."pc" = r."pc" AND left(l."ln", 3) = left(r."ln", 3)',
     'l."fn" = r."ln" AND l."pc" = r."pc"',

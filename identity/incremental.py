@@ -64,7 +64,6 @@ _BLOCKS: Final[tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = (
     (("fn", "city"), ("fn", "city")),
     (("fn", "ln"), ("ln", "fn")),
     (("email_local", "ln"), ("email_local", "ln")),
-    (("ln", "city"), ("ln", "city")),
     (("dob", "city"), ("dob", "city")),
     (("pc", "ln3"), ("pc", "ln3")),
     (("fn", "pc"), ("ln", "pc")),
