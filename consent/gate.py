@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -32,6 +32,7 @@ __all__ = [
     "build_state",
     "decide",
     "decide_many",
+    "extend_state",
 ]
 
 logger = logging.getLogger(__name__)
@@ -93,6 +94,8 @@ class Decision:
     subject: str
     decided_at: datetime
     destination: str | None = None
+    #: The customer the subject resolved to in the identity state used (None: no customer).
+    customer_id: str | None = None
 
 
 # One indexed statement: (captured_at, priority, rank, consent_id, status, subject_hash,
@@ -203,14 +206,7 @@ def build_state(
     ``versions`` the table versions read (recorded in every decision).
     Raises :class:`ConsentError` when the ledger lacks a column the gate reads.
     """
-    missing = [c for c in LEDGER_COLUMNS if c not in ledger.columns]
-    by_customer_id = (
-        pl.when(pl.col("subject_type") == "customer_id").then(pl.col("subject_value"))
-        if {"subject_type", "subject_value"} <= set(ledger.columns)
-        else pl.lit(None, dtype=pl.String)
-    )
-    if missing:
-        raise ConsentError(f"consent ledger lacks columns: {', '.join(missing)}")
+    _check_columns(ledger)
     privacy = privacy or PrivacySettings()
     hash_of = privacy.hash_identifier
     owner_of_hash: dict[str, str] = {}
@@ -230,27 +226,7 @@ def build_state(
         hashed = hash_of(f"customer_id:{customer}")
         owner_of_hash[hashed] = customer
         by_customer[customer].add(hashed)
-    ts = pl.Datetime("us", "UTC")
-    frame = ledger.select(*LEDGER_COLUMNS, _by_id=by_customer_id).with_columns(
-        pl.col(c).cast(ts) for c in ("captured_at", "expires_at", "recorded_at")
-    )
-    hash_map = pl.DataFrame(
-        {"subject_hash": list(owner_of_hash), "_mapped": list(owner_of_hash.values())},
-        schema={"subject_hash": pl.String, "_mapped": pl.String},
-    )
-    frame = (
-        frame.join(hash_map, on="subject_hash", how="left", maintain_order="left")
-        .with_columns(
-            owner=pl.coalesce(
-                "_mapped", "_by_id", "customer_id", pl.lit(_UNRESOLVED) + pl.col("subject_hash")
-            ),
-            priority=pl.col("status").replace_strict(_PRIORITY, default=-1, return_dtype=pl.Int8),
-            _rid=pl.col("consent_id").rank("dense", descending=True).cast(pl.Int64),
-        )
-        .drop("_mapped", "_by_id")
-        .filter(pl.col("priority") >= 0)
-        .sort("owner", "captured_at", "priority", "_rid")  # R6 order, kept by decide_many
-    )
+    frame = _prepare(ledger, owner_of_hash)
     for owner, hashed in frame.select("owner", "subject_hash").unique().iter_rows():
         if not owner.startswith(_UNRESOLVED):
             by_customer.setdefault(owner, set()).add(hashed)
@@ -262,17 +238,7 @@ def build_state(
         if h in suppressed_set
     )
     index: dict[tuple[str, str], list[_Row]] = {}
-    cols: tuple[str, ...] = (
-        "owner",
-        "purpose",
-        "captured_at",
-        "priority",
-        "_rid",
-        "consent_id",
-        "status",
-    )
-    cols += ("subject_hash", "channel", "expires_at", "recorded_at")
-    for owner, purpose, *rest in frame.select(cols).iter_rows():
+    for owner, purpose, *rest in frame.select(_INDEX_COLUMNS).iter_rows():
         row: _Row = tuple(rest)
         index.setdefault((owner, purpose), []).append(row)
     for rows in index.values():
@@ -291,6 +257,132 @@ def build_state(
         versions=dict(versions or {}),
         _index=index,
     )
+
+
+def _check_columns(ledger: pl.DataFrame) -> None:
+    missing = [c for c in LEDGER_COLUMNS if c not in ledger.columns]
+    if missing:
+        raise ConsentError(f"consent ledger lacks columns: {', '.join(missing)}")
+
+
+def _prepare(ledger: pl.DataFrame, owner_of_hash: Mapping[str, str]) -> pl.DataFrame:
+    """Ledger rows with their ``owner``, ``priority`` and ``_rid``, in R6 order."""
+    by_customer_id = (
+        pl.when(pl.col("subject_type") == "customer_id").then(pl.col("subject_value"))
+        if {"subject_type", "subject_value"} <= set(ledger.columns)
+        else pl.lit(None, dtype=pl.String)
+    )
+    ts = pl.Datetime("us", "UTC")
+    frame = ledger.select(*LEDGER_COLUMNS, _by_id=by_customer_id).with_columns(
+        pl.col(c).cast(ts) for c in ("captured_at", "expires_at", "recorded_at")
+    )
+    hash_map = pl.DataFrame(
+        {"subject_hash": list(owner_of_hash), "_mapped": list(owner_of_hash.values())},
+        schema={"subject_hash": pl.String, "_mapped": pl.String},
+    )
+    return (
+        frame.join(hash_map, on="subject_hash", how="left", maintain_order="left")
+        .with_columns(
+            owner=pl.coalesce(
+                "_mapped", "_by_id", "customer_id", pl.lit(_UNRESOLVED) + pl.col("subject_hash")
+            ),
+            priority=pl.col("status").replace_strict(_PRIORITY, default=-1, return_dtype=pl.Int8),
+            _rid=pl.col("consent_id").rank("dense", descending=True).cast(pl.Int64),
+        )
+        .drop("_mapped", "_by_id")
+        .filter(pl.col("priority") >= 0)
+        .sort("owner", "captured_at", "priority", "_rid")  # R6 order, kept by decide_many
+    )
+
+
+_INDEX_COLUMNS: Final[tuple[str, ...]] = (
+    "owner",
+    "purpose",
+    "captured_at",
+    "priority",
+    "_rid",
+    "consent_id",
+    "status",
+    "subject_hash",
+    "channel",
+    "expires_at",
+    "recorded_at",
+)
+
+
+def extend_state(
+    state: ConsentState,
+    ledger: pl.DataFrame,
+    *,
+    fresh_at: datetime | None = None,
+    versions: Mapping[str, int] | None = None,
+) -> ConsentState:
+    """``state`` with appended ledger rows added (same answers as a full :func:`build_state`).
+
+    For appends only, under the same identities and suppression: rows whose ``consent_id``
+    the state already holds are skipped (a replayed or re-read statement). The lists of the
+    touched (owner, purpose) pairs are re-ranked locally; the state's ``_rid`` ranks are only
+    compared within one owner, so local ranks order them the same way.
+    """
+    _check_columns(ledger)
+    if not state.available:
+        raise ConsentError("cannot extend an unavailable consent state")
+    fresh = (
+        _prepare(ledger, state.owner_of_hash)
+        .filter(~pl.col("consent_id").is_in(state.ledger.get_column("consent_id").implode()))
+        .unique(subset="consent_id", keep="first", maintain_order=True)
+    )
+    if fresh.height == 0:
+        return replace(
+            state,
+            fresh_at=_utc(fresh_at) if fresh_at is not None else state.fresh_at,
+            versions=dict(versions) if versions is not None else dict(state.versions),
+        )
+    index = dict(state._index)  # the lists of touched pairs are replaced, never mutated
+    identifiers = dict(state.identifiers)
+    erased = set(state.erased_owners)
+    touched: dict[tuple[str, str], list[_Row]] = {}
+    for owner, purpose, *rest in fresh.select(_INDEX_COLUMNS).iter_rows():
+        key = (owner, purpose)
+        if key not in touched:
+            touched[key] = list(index.get(key, ()))
+        touched[key].append(tuple(rest))
+        hashed = rest[5]
+        if owner.startswith(_UNRESOLVED):
+            if hashed in state.suppressed:
+                erased.add(owner)
+        else:
+            known = identifiers.get(owner, frozenset())
+            if hashed not in known:
+                identifiers[owner] = known | {hashed}
+            if hashed in state.suppressed:
+                erased.add(owner)
+    for key, rows in touched.items():
+        index[key] = _rerank(rows)
+    # Ranks are recomputed over the whole ledger so decide_many keeps its R6 order.
+    ledger_all = (
+        pl.concat([state.ledger, fresh.select(state.ledger.columns)], how="vertical")
+        .with_columns(_rid=pl.col("consent_id").rank("dense", descending=True).cast(pl.Int64))
+        .sort("owner", "captured_at", "priority", "_rid")
+    )
+    return replace(
+        state,
+        ledger=ledger_all,
+        identifiers=identifiers,
+        erased_owners=frozenset(erased),
+        fresh_at=_utc(fresh_at) if fresh_at is not None else state.fresh_at,
+        versions=dict(versions) if versions is not None else dict(state.versions),
+        _index=index,
+    )
+
+
+def _rerank(rows: list[_Row]) -> list[_Row]:
+    """The rows with ``_rid`` recomputed among themselves, sorted in R6 order."""
+    ids = sorted({r[3] for r in rows}, reverse=True)
+    rank = {cid: n for n, cid in enumerate(ids, start=1)}
+    out: list[_Row] = [(r[0], r[1], rank[r[3]], *r[3:]) for r in rows]
+    out.sort(key=_order_key)
+    return out
 
 
 def _order_key(row: _Row) -> tuple[datetime, int, int]:
@@ -394,7 +486,12 @@ def decide(
     at_ = _utc(at)
     as_of_ = _utc(as_of) if as_of is not None else None
 
-    def result(allowed: bool, reasons: tuple[str, ...], evidence: tuple[str, ...]) -> Decision:
+    def result(
+        allowed: bool,
+        reasons: tuple[str, ...],
+        evidence: tuple[str, ...],
+        owner: str | None = None,
+    ) -> Decision:
         return Decision(
             allowed=allowed,
             reason_codes=reasons,
@@ -404,6 +501,7 @@ def decide(
             subject=subject,
             decided_at=at_,
             destination=destination,
+            customer_id=None if owner is None or owner.startswith(_UNRESOLVED) else owner,
         )
 
     problem = _state_problem(state, at_, as_of_)  # R1
@@ -419,7 +517,7 @@ def decide(
             owner.startswith(_UNRESOLVED) and owner[1:] in state.suppressed
         )
     ):
-        return result(False, ("ERASED",), ())
+        return result(False, ("ERASED",), (), owner)
     allowed, reasons, evidence = _evaluate(
         state.statements(owner, purpose),
         purpose=spec,
@@ -428,7 +526,7 @@ def decide(
         at=at_,
         as_of=as_of_,
     )
-    return result(allowed, reasons, evidence)
+    return result(allowed, reasons, evidence, owner)
 
 
 def _list(*items: pl.Expr) -> pl.Expr:
