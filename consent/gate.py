@@ -291,7 +291,9 @@ def _prepare(ledger: pl.DataFrame, owner_of_hash: Mapping[str, str]) -> pl.DataF
         )
         .drop("_mapped", "_by_id")
         .filter(pl.col("priority") >= 0)
-        .sort("owner", "captured_at", "priority", "_rid")  # R6 order, kept by decide_many
+        # R6 order within each owner, kept by decide_many (extend_state keeps each owner's
+        # rows together and in this order; the order between owners does not matter).
+        .sort("owner", "captured_at", "priority", "_rid")
     )
 
 
@@ -320,18 +322,22 @@ def extend_state(
     """``state`` with appended ledger rows added (same answers as a full :func:`build_state`).
 
     For appends only, under the same identities and suppression: rows whose ``consent_id``
-    the state already holds are skipped (a replayed or re-read statement). The lists of the
-    touched (owner, purpose) pairs are re-ranked locally; the state's ``_rid`` ranks are only
-    compared within one owner, so local ranks order them the same way.
+    the state already holds are skipped (a replayed or re-read statement). The statements of
+    the touched owners are re-ranked among themselves: ``_rid`` ranks are only compared
+    within one owner, so local ranks order them the same way. Costs O(rows of the touched
+    owners) plus one pass over the ledger frame (no full sort, no re-indexing).
     """
     _check_columns(ledger)
     if not state.available:
         raise ConsentError("cannot extend an unavailable consent state")
-    fresh = (
-        _prepare(ledger, state.owner_of_hash)
-        .filter(~pl.col("consent_id").is_in(state.ledger.get_column("consent_id").implode()))
-        .unique(subset="consent_id", keep="first", maintain_order=True)
-    )
+    hashes = ledger.get_column("subject_hash").unique().to_list()
+    mapped = {h: state.owner_of_hash[h] for h in hashes if h in state.owner_of_hash}
+    fresh = _prepare(ledger, mapped).unique(subset="consent_id", keep="first", maintain_order=True)
+    # A re-read statement has the same consent_id, hence the same subject and owner: only the
+    # rows of the owners touched need to be looked at (never the whole ledger).
+    owners = fresh.get_column("owner").unique().implode()
+    mine = state.ledger.filter(pl.col("owner").is_in(owners))
+    fresh = fresh.filter(~pl.col("consent_id").is_in(mine.get_column("consent_id").implode()))
     if fresh.height == 0:
         return replace(
             state,
@@ -339,7 +345,7 @@ def extend_state(
             versions=dict(versions) if versions is not None else dict(state.versions),
         )
     index = dict(state._index)  # the lists of touched pairs are replaced, never mutated
-    identifiers = dict(state.identifiers)
+    identifiers: dict[str, frozenset[str]] | Mapping[str, frozenset[str]] = state.identifiers
     erased = set(state.erased_owners)
     touched: dict[tuple[str, str], list[_Row]] = {}
     for owner, purpose, *rest in fresh.select(_INDEX_COLUMNS).iter_rows():
@@ -348,22 +354,26 @@ def extend_state(
             touched[key] = list(index.get(key, ()))
         touched[key].append(tuple(rest))
         hashed = rest[5]
-        if owner.startswith(_UNRESOLVED):
-            if hashed in state.suppressed:
-                erased.add(owner)
-        else:
+        if hashed in state.suppressed:  # as build_state: the owner and the bare identifier
+            erased.update((owner, _UNRESOLVED + hashed))
+        if not owner.startswith(_UNRESOLVED):
             known = identifiers.get(owner, frozenset())
             if hashed not in known:
+                if identifiers is state.identifiers:
+                    identifiers = dict(state.identifiers)
+                assert isinstance(identifiers, dict)
                 identifiers[owner] = known | {hashed}
-            if hashed in state.suppressed:
-                erased.add(owner)
     for key, rows in touched.items():
         index[key] = _rerank(rows)
-    # Ranks are recomputed over the whole ledger so decide_many keeps its R6 order.
-    ledger_all = (
-        pl.concat([state.ledger, fresh.select(state.ledger.columns)], how="vertical")
+    # decide_many needs each owner's rows together, in R6 order (the order between owners
+    # does not matter): the touched owners' rows move to the end, re-ranked among themselves.
+    moved = (
+        pl.concat([mine, fresh.select(state.ledger.columns)], how="vertical")
         .with_columns(_rid=pl.col("consent_id").rank("dense", descending=True).cast(pl.Int64))
         .sort("owner", "captured_at", "priority", "_rid")
+    )
+    ledger_all = pl.concat(
+        [state.ledger.filter(~pl.col("owner").is_in(owners)), moved], how="vertical"
     )
     return replace(
         state,
