@@ -9,8 +9,9 @@ comments (``R1``…) are the numbers of ``docs/consent-rules.md``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -166,6 +167,8 @@ def _utc(value: datetime | None) -> datetime:
 
 def _identity_pairs(
     identities: Mapping[str, Iterable[str]] | pl.DataFrame | None,
+    *,
+    normalized: bool = False,
 ) -> list[tuple[str, str]]:
     """``(customer_id, normalized type:value)`` pairs from a mapping or identity_map rows."""
     if identities is None:
@@ -180,6 +183,8 @@ def _identity_pairs(
             items = ((c, f"{s}:{r}") for c, s, r in rows)
     else:
         items = ((c, i) for c, ids in identities.items() for i in ids)
+    if normalized:
+        return list(items)
     for customer, identifier in items:
         kind, value = parse_identifier(identifier)
         pairs.append((customer, f"{kind}:{value}"))
@@ -196,6 +201,8 @@ def build_state(
     fresh_at: datetime | None = None,
     max_staleness: timedelta = DEFAULT_MAX_STALENESS,
     versions: Mapping[str, int] | None = None,
+    hash_cache: MutableMapping[str, str] | None = None,
+    normalized: bool = False,
 ) -> ConsentState:
     """Index ledger rows by owner and purpose.
 
@@ -204,14 +211,17 @@ def build_state(
     (``customer_id``, ``identifier``). ``suppressed`` holds ``suppression.identifier_hash``
     values. ``fresh_at`` is the instant up to which the ledger read is complete (default now);
     ``versions`` the table versions read (recorded in every decision).
+    ``hash_cache`` (identifier -> keyed hash, owned by the caller and only ever used with one
+    hash key) saves re-hashing identifiers between builds; ``normalized`` says the
+    ``identities`` are already normalized ``type:value`` strings (not parsed again).
     Raises :class:`ConsentError` when the ledger lacks a column the gate reads.
     """
     _check_columns(ledger)
     privacy = privacy or PrivacySettings()
-    hash_of = privacy.hash_identifier
+    hash_of = _hasher(privacy, hash_cache)
     owner_of_hash: dict[str, str] = {}
     by_customer: dict[str, set[str]] = {}
-    for customer, identifier in _identity_pairs(identities):
+    for customer, identifier in _identity_pairs(identities, normalized=normalized):
         hashed = hash_of(identifier)
         owner_of_hash[hashed] = customer
         by_customer.setdefault(customer, set()).add(hashed)
@@ -237,12 +247,7 @@ def build_state(
         for h in frame.get_column("subject_hash").unique().to_list()
         if h in suppressed_set
     )
-    index: dict[tuple[str, str], list[_Row]] = {}
-    for owner, purpose, *rest in frame.select(_INDEX_COLUMNS).iter_rows():
-        row: _Row = tuple(rest)
-        index.setdefault((owner, purpose), []).append(row)
-    for rows in index.values():
-        rows.sort(key=_order_key)
+    index = _build_index(frame)
     logger.debug("consent state built: %d statements, %d customers", frame.height, len(by_customer))
     return ConsentState(
         purposes=dict(purposes),
@@ -257,6 +262,62 @@ def build_state(
         versions=dict(versions or {}),
         _index=index,
     )
+
+
+def _hasher(
+    privacy: PrivacySettings, cache: MutableMapping[str, str] | None
+) -> Callable[[str], str]:
+    """``privacy.hash_identifier`` (HMAC-SHA256) with the key schedule done once.
+
+    The inner and outer SHA-256 states of the key are computed once and copied per
+    identifier (RFC 2104), which is what ``hmac`` does, without its per-call setup.
+    """
+    key = privacy.hash_key.encode()
+    block = hashlib.sha256().block_size
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def hash_of(identifier: str) -> str:
+        if cache is not None:
+            found = cache.get(identifier)
+            if found is not None:
+                return found
+        i = inner.copy()
+        i.update(identifier.encode())
+        o = outer.copy()
+        o.update(i.digest())
+        digest = o.hexdigest()
+        if cache is not None:
+            cache[identifier] = digest
+        return digest
+
+    return hash_of
+
+
+def _build_index(frame: pl.DataFrame) -> dict[tuple[str, str], list[_Row]]:
+    """(owner, purpose) -> statements in R6 order, cut from one sorted pass over the frame."""
+    ordered = frame.select(_INDEX_COLUMNS).sort(
+        "owner", "purpose", "captured_at", "priority", "_rid", maintain_order=True
+    )
+    if ordered.height == 0:
+        return {}
+    bounds = (
+        ordered.select(
+            g=pl.struct("owner", "purpose").rle_id(),
+        )
+        .with_row_index("i")
+        .group_by("g", maintain_order=True)
+        .agg(start=pl.col("i").first(), end=pl.col("i").last() + 1)
+    )
+    starts = bounds.get_column("start").to_list()
+    ends = bounds.get_column("end").to_list()
+    owners = ordered.get_column("owner").gather(starts).to_list()
+    purposes = ordered.get_column("purpose").gather(starts).to_list()
+    rows: list[_Row] = ordered.select(_INDEX_COLUMNS[2:]).rows()
+    return {(o, p): rows[a:b] for o, p, a, b in zip(owners, purposes, starts, ends, strict=True)}
 
 
 def _check_columns(ledger: pl.DataFrame) -> None:

@@ -63,6 +63,7 @@ _LEDGER = "consent_ledger"
 _READ_COLUMNS: Final[tuple[str, ...]] = (*LEDGER_COLUMNS, "subject_type", "subject_value")
 #: identity_records columns that are identifiers of the record's customer.
 _RECORD_IDENTIFIERS: Final[tuple[str, ...]] = ("email", "phone", "user_id", "anonymous_id")
+_CACHE_LIMIT: Final = 5_000_000
 
 
 def _now() -> datetime:
@@ -95,6 +96,9 @@ class ConsentStore:
         self._files: frozenset[str] = frozenset()  # ledger data files the state has read
         self._checked = float("-inf")  # monotonic time of the last version check
         self._merged: dict[str, str] = {}  # old customer_id -> current customer_id
+        # Kept between rebuilds (identities change little): keyed hashes and normalized forms.
+        self._hashes: dict[str, str] = {}
+        self._normalized: dict[str, str | None] = {}
         #: Why the last refresh failed (None when it succeeded); never holds personal data.
         self.last_error: str | None = None
 
@@ -182,7 +186,11 @@ class ConsentStore:
             fresh_at=now,
             max_staleness=self._max_staleness,
             versions=versions,
+            hash_cache=self._hashes,
+            normalized=True,
         )
+        if len(self._hashes) > _CACHE_LIMIT:
+            self._hashes.clear()
         self._merged = _merge_targets(merges, set(identities))
         self._files = files
         logger.info(
@@ -201,7 +209,7 @@ class ConsentStore:
         ).iter_rows():
             out.setdefault(customer, []).append(f"{source}:{record}")
         if not self._record_identifiers or imap.height == 0:
-            return _valid_identifiers(out)
+            return self._valid(out)
         try:
             records = (
                 self._lakehouse.scan("identity_records")
@@ -226,7 +234,29 @@ class ConsentStore:
         )
         for customer, kind, value in long.iter_rows():
             out.setdefault(customer, []).append(f"{kind}:{value}")
-        return _valid_identifiers(out)
+        return self._valid(out)
+
+    def _valid(self, by_customer: dict[str, list[str]]) -> dict[str, list[str]]:
+        """Normalized identifiers; those that do not parse (a malformed e-mail) are dropped."""
+        if len(self._normalized) > _CACHE_LIMIT:
+            self._normalized.clear()
+        cache = self._normalized
+        out: dict[str, list[str]] = {}
+        for customer, identifiers in by_customer.items():
+            kept = out.setdefault(customer, [])
+            for identifier in identifiers:
+                if identifier in cache:
+                    found = cache[identifier]
+                else:
+                    try:
+                        kind, value = parse_identifier(identifier)
+                        found = f"{kind}:{value}"
+                    except InvalidInputError:
+                        found = None
+                    cache[identifier] = found
+                if found is not None:
+                    kept.append(found)
+        return out
 
     def _extend(
         self, state: ConsentState, versions: Mapping[str, int], now: datetime
@@ -433,24 +463,6 @@ def _no_rows() -> pl.DataFrame:
     schema: dict[str, Any] = {c: pl.String for c in _READ_COLUMNS}
     schema.update(captured_at=ts, expires_at=ts, recorded_at=ts)
     return pl.DataFrame(schema=schema)
-
-
-def _valid_identifiers(by_customer: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Drop identifiers that do not parse (a malformed email in a record is no identifier)."""
-    out: dict[str, list[str]] = {}
-    dropped = 0
-    for customer, identifiers in by_customer.items():
-        kept = out.setdefault(customer, [])
-        for identifier in identifiers:
-            try:
-                kind, value = parse_identifier(identifier)
-            except InvalidInputError:
-                dropped += 1
-                continue
-            kept.append(f"{kind}:{value}")
-    if dropped:
-        logger.debug("identity: %d identifiers that do not parse were ignored", dropped)
-    return out
 
 
 def _merge_targets(merges: pl.DataFrame, current: set[str]) -> dict[str, str]:

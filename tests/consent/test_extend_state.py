@@ -1,4 +1,4 @@
-"""Property test: a state extended with appended rows answers as a state built from all rows."""
+"""Property tests: an extended state answers as a full build; the fast hasher is the HMAC."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_properties import ASKED, CUSTOMERS, IDENTIFIERS, PURPOSES, identities, statements
 
-from consent.gate import build_state, decide, decide_many, extend_state
+from cdp.config import PrivacySettings
+from consent.gate import _hasher, build_state, decide, decide_many, extend_state
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -62,3 +63,17 @@ def test_extended_state_equals_full_build(
                 y.reason_codes,
                 y.evidence_ids,
             )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    key=st.from_regex(r"[A-Za-z0-9äöü€_-]{16,90}", fullmatch=True),
+    identifiers=st.lists(st.text(max_size=40), max_size=5),
+)
+def test_fast_hasher_equals_the_keyed_hash(key: str, identifiers: list[str]) -> None:
+    privacy = PrivacySettings(hash_key=key)
+    cache: dict[str, str] = {}
+    hash_of = _hasher(privacy, cache)
+    for identifier in identifiers * 2:  # the second round comes from the cache
+        assert hash_of(identifier) == privacy.hash_identifier(identifier)
+    assert set(cache) == set(identifiers)
