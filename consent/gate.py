@@ -391,6 +391,12 @@ def extend_state(
     _check_columns(ledger)
     if not state.available:
         raise ConsentError("cannot extend an unavailable consent state")
+    if ledger.height == 0:
+        return replace(
+            state,
+            fresh_at=_utc(fresh_at) if fresh_at is not None else state.fresh_at,
+            versions=dict(versions) if versions is not None else dict(state.versions),
+        )
     hashes = ledger.get_column("subject_hash").unique().to_list()
     mapped = {h: state.owner_of_hash[h] for h in hashes if h in state.owner_of_hash}
     fresh = _prepare(ledger, mapped).unique(subset="consent_id", keep="first", maintain_order=True)

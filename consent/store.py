@@ -25,6 +25,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -125,9 +126,9 @@ class ConsentStore:
                 state = self._build(versions, now)
             elif versions[_LEDGER] != state.versions.get(_LEDGER):
                 state = self._extend(state, versions, now)
-            else:
-                state = extend_state(state, _no_rows(), fresh_at=now, versions=versions)
-        except (StorageError, ConsentError, OSError, pl.exceptions.PolarsError) as e:
+            else:  # nothing changed: the state is complete up to now
+                state = replace(state, fresh_at=now, versions=versions)
+        except Exception as e:  # any failure to read the tables fails closed (R1)
             reason = f"{type(e).__name__}: {str(e)[:300]}"
             if reason != self.last_error:
                 logger.error("consent state unavailable (failing closed): %s", reason)
