@@ -46,7 +46,7 @@ class IngestOptions:
       them large. Part of the streams' identity: keep it fixed for a lakehouse.
     """
 
-    chunk_rows: int = 2_000
+    chunk_rows: int = 10_000
     chunk_bytes: int = 32 << 20
     flush_rows: int = 250_000
     epoch_interval: timedelta = field(default_factory=lambda: timedelta(seconds=1))
