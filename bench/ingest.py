@@ -9,7 +9,8 @@ every table the ingest wrote. Prints one JSON object as the last line (``cdp ben
 
     .venv/bin/python bench/ingest.py [--events 500000] [--runs w1,w2,p2] [--data DIR] [--keep]
 
-``wN``: N worker threads in one process; ``pN``: a local cluster of N processes. Imports are
+``wN``: N worker threads in one process; ``pN``: a local cluster of N processes; ``w1:lines``:
+the per-line path (``IngestOptions(columnar=False)``, 2,000-line chunks) for comparison. Imports are
 warmed up before timing (a process pays them once, ~1 s, whatever it ingests). Beside the wall
 clock figures, CPU seconds (every thread of the process and its cluster processes) tell the
 cost apart from the contention of a shared machine: ``events_per_cpu_s`` beside the reference's
@@ -26,6 +27,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +95,10 @@ def _bare_write(lake: Lakehouse, tables: tuple[str, ...], folder: Path) -> tuple
     return time.perf_counter() - started, rows, _cpu() - cpu
 
 
-def _run(data: Path, workers: int, processes: int, scratch: Path) -> dict[str, Any]:
-    folder = scratch / f"p{processes}w{workers}"
+def _run(
+    data: Path, workers: int, processes: int, scratch: Path, *, lines: bool = False
+) -> dict[str, Any]:
+    folder = scratch / f"p{processes}w{workers}{'-lines' if lines else ''}"
     shutil.rmtree(folder, ignore_errors=True)
     settings = _settings(folder)
     Lakehouse.from_settings(settings).init()
@@ -104,9 +108,11 @@ def _run(data: Path, workers: int, processes: int, scratch: Path) -> dict[str, A
     cpu_started = _cpu()
     started = time.perf_counter()
     # a cluster shares the big file by byte ranges (each range is a stream with its commits)
-    options = IngestOptions(range_bytes=max(64 << 20, _size(web) // (2 * processes) + 1))
-    if processes == 1:
-        options = IngestOptions()
+    # ``lines``: the per-line path with its former chunk size, for comparison in the same run
+    base = IngestOptions(columnar=False, chunk_rows=2_000) if lines else IngestOptions()
+    options = base
+    if processes > 1:
+        options = replace(base, range_bytes=max(64 << 20, _size(web) // (2 * processes) + 1))
     web_report = run_ingest(
         settings, "web", web, workers=workers, processes=processes, recovery=False, options=options
     )
@@ -126,6 +132,7 @@ def _run(data: Path, workers: int, processes: int, scratch: Path) -> dict[str, A
     return {
         "workers": workers,
         "processes": processes,
+        "path": "per-line" if lines else "columnar",
         "web": {
             "inputs": web_report.inputs,
             "events": web_report.events,
@@ -170,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--runs",
         default="w1,w2,p2",
-        help="comma separated: wN = N worker threads in one process, pN = N processes",
+        help="comma separated: wN = N worker threads in one process, pN = N processes; "
+        "a ':lines' suffix (w1:lines) takes the per-line path instead of the columnar one",
     )
     parser.add_argument("--data", type=Path, default=None, help="reuse/generate data here")
     parser.add_argument("--keep", action="store_true", help="keep the lakehouses")
@@ -185,9 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         generated_s = time.perf_counter() - started
         runs = []
         for spec in (r.strip() for r in str(args.runs).split(",") if r.strip()):
-            count = int(spec[1:])
-            workers, processes = (count, 1) if spec[0] == "w" else (1, count)
-            runs.append(_run(data, workers, processes, scratch))
+            shape, _, path = spec.partition(":")
+            count = int(shape[1:])
+            workers, processes = (count, 1) if shape[0] == "w" else (1, count)
+            runs.append(_run(data, workers, processes, scratch, lines=path == "lines"))
         result = {
             "benchmark": "ingest",
             "bar": "file ingest >= 100k events/s (DESIGN §13)",
