@@ -34,12 +34,12 @@ import pyarrow.compute as pc
 
 from cdp.ingest.outcome import OutcomeBuilder, binary_array
 from cdp.ingest.readers import InputBatch
-from cdp.ingest.web import WebMessage
+from cdp.ingest.web import _BY_NAME, _CONSENT_UPDATED, _TYPES, WebMessage  # one definition
 
 if TYPE_CHECKING:
     from cdp.ingest.web import WebProcessor
 
-__all__ = ["add_plain_lines"]
+__all__ = ["ErrorHandler", "add_plain_lines"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,20 +48,6 @@ ErrorHandler = Callable[[OutcomeBuilder, int, bytes, str, BaseException], None]
 
 _JSON: Final = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 _EMPTY_JSON: Final = b"{}"
-_TYPES: Final = frozenset({"identify", "track", "page", "screen", "group", "alias"})
-_BY_NAME: Final = frozenset(
-    {
-        "message_id",
-        "user_id",
-        "anonymous_id",
-        "original_timestamp",
-        "sent_at",
-        "received_at",
-        "write_key",
-        "group_id",
-        "previous_id",
-    }
-)
 # ``datetime.fromisoformat`` accepts every string of this form but year 0 (excluded below) and
 # impossible dates and times (which the strict parse turns into nulls; a second of 60 it would
 # take as a leap second is excluded here): the same instant, in UTC. ``(?-u)``: ASCII digits.
@@ -71,8 +57,6 @@ _Z_FORMAT: Final = "%Y-%m-%dT%H:%M:%S%.fZ"
 _NON_BLANK: Final = r"(?s)^[!-~](?:.*[!-~])?$"
 _US: Final = pl.Datetime("us", "UTC")
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-#: The track event analytics.js sends when a visitor changes their consent choice.
-_CONSENT_UPDATED: Final = "Segment Consent Preference Updated"
 _ONE_US: Final = timedelta(microseconds=1)
 _MIN_US: Final = (datetime(1, 1, 1, tzinfo=UTC) - _EPOCH) // _ONE_US
 _MAX_US: Final = (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC) - _EPOCH) // _ONE_US
