@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
+from cdp.ingest.columnar import add_plain_lines
 from cdp.ingest.consent import ConsentRows
 from cdp.ingest.errors import UnsupportedSourceError
 from cdp.ingest.options import IngestOptions
 from cdp.ingest.outcome import Outcome, OutcomeBuilder, Rejection, stable_id
-from cdp.ingest.readers import RawInput
+from cdp.ingest.readers import InputBatch, RawInput
 from cdp.ingest.records import RecordProcessor
 from cdp.ingest.web import WebProcessor
 
@@ -184,15 +185,35 @@ class Processor:
             def failed(seq: int, payload: bytes, ref: str, error: BaseException) -> None:
                 self._internal(builder, source, seq, payload, ref, now, error)
 
-            self.web(source).add_inputs(
-                builder,
-                inputs,
-                received_at=now,
-                trust_received_at=chunk.trust_received_at,
-                content_type=content_type,
-                keep_raw=keep_raw,
-                on_error=failed,
-            )
+            def failed_in(
+                into: OutcomeBuilder, seq: int, payload: bytes, ref: str, error: BaseException
+            ) -> None:
+                self._internal(into, source, seq, payload, ref, now, error)
+
+            web = self.web(source)
+            if not (
+                self.options.columnar
+                and isinstance(inputs, InputBatch)
+                and add_plain_lines(
+                    web,
+                    builder,
+                    inputs,
+                    received_at=now,
+                    trust_received_at=chunk.trust_received_at,
+                    content_type=content_type,
+                    keep_raw=keep_raw,
+                    on_error=failed_in,
+                )
+            ):
+                web.add_inputs(
+                    builder,
+                    inputs,
+                    received_at=now,
+                    trust_received_at=chunk.trust_received_at,
+                    content_type=content_type,
+                    keep_raw=keep_raw,
+                    on_error=failed,
+                )
         else:
             records = self.records(source)
             changes = chunk.format != "csv"

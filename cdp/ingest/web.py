@@ -664,6 +664,12 @@ class WebProcessor:
         """The rows of a valid message: its event, identity and consent statements."""
         if not builder.add_event(msg.event_row, seq):
             return  # the same event again in this chunk: a duplicate
+        self.accept_rows(builder, msg, seq, gpc=gpc)
+
+    def accept_rows(
+        self, builder: OutcomeBuilder, msg: WebMessage, seq: int, *, gpc: bool = False
+    ) -> None:
+        """The identity and consent rows of a valid message whose event was just added."""
         kind = msg.type
         if kind == "identify" or kind == "alias":
             self._add_identity(builder, msg, seq)

@@ -200,7 +200,7 @@ class DeltaWriter:
         claimed: list[str] = []
         if events is not None:
             ids = events.column("event_id").to_pylist()
-            fresh = self.index.claim(ids, events.column("event_date").to_pylist())
+            fresh = self.index.claim(ids, _dates(events.column("event_date")))
             claimed = [i for i, new in zip(ids, fresh, strict=True) if new]
             if len(claimed) < len(ids):
                 seqs = events.column(PRIVATE_SEQ).to_pylist()
@@ -212,7 +212,7 @@ class DeltaWriter:
         stated: list[str] = []
         if consent is not None:
             keys = consent.column("idempotency_key").to_pylist()
-            days = [t.date() for t in consent.column("captured_at").to_pylist()]
+            days = _dates(pc.cast(consent.column("captured_at"), pa.date32()))
             fresh_keys = self.statements.claim(keys, days)
             stated = [k for k, new in zip(keys, fresh_keys, strict=True) if new]
             if len(stated) < len(keys):
@@ -294,6 +294,21 @@ class DeltaWriter:
             logger.warning("compaction failed (%s); will retry later", type(e).__name__)
         finally:
             self._compact_lock.release()
+
+
+_EPOCH_DAY = date(1970, 1, 1)
+
+
+def _dates(column: pa.ChunkedArray | pa.Array) -> list[date]:
+    """The ``date32`` values of ``column`` as dates (one object per distinct day: fast)."""
+    days: dict[int, date] = {}
+    out = []
+    for day in pc.cast(column, pa.int32()).to_pylist():
+        found = days.get(day)
+        if found is None:
+            found = days[day] = _EPOCH_DAY + timedelta(days=day)
+        out.append(found)
+    return out
 
 
 def _without(table: pa.Table | None, dropped: set[tuple[Any, Any]]) -> pa.Table | None:
