@@ -78,6 +78,7 @@ def spark_session(settings: SparkSettings | None = None) -> Iterator[SparkSessio
         raise IdentityError("the spark backend needs pyspark installed") from e
     active = SparkSession.getActiveSession()
     if active is not None:
+        logger.info("using the active Spark session (%s)", active.sparkContext.master)
         yield active
         return
     settings = settings or SparkSettings()
