@@ -12,6 +12,7 @@ Spark pays a fixed cost per job; at a few hundred or thousand records that domin
 DuckDB is faster here by design. Spark is the backend for data that outgrows one machine.
 
     .venv/bin/python bench/identity_backends.py [--people 200] [--seed 7] [--master local[2]]
+        [--shuffle-partitions 4] [--conf spark.some.property=value ...]
 
 Prints one JSON object (the last line of stdout).
 """
@@ -61,7 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--shuffle-partitions", type=int, default=4)
+    parser.add_argument(
+        "--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark property"
+    )
     args = parser.parse_args(argv)
+    conf = tuple(tuple(kv.split("=", 1)) for kv in args.conf)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
     duckdb, duck_res = _run(records, aliases, truth, _identity.ResolveSettings())
     spark_settings = _identity.SparkSettings(
-        master=args.master, shuffle_partitions=args.shuffle_partitions
+        master=args.master, shuffle_partitions=args.shuffle_partitions, conf=conf
     )
     started = time.perf_counter()
     with _identity.spark_session(spark_settings):
@@ -86,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         "people": args.people,
         "records": records.height,
         "master": args.master,
+        "conf": dict(conf),
         "duckdb": duckdb,
         "spark": spark,
         "same_clusters": _customers(spark_res) == _customers(duck_res),
