@@ -258,11 +258,12 @@ def demo(
 
     import polars as pl
 
-    from identity import pairwise_scores, resolve_lakehouse
+    from identity import ResolveSettings, pairwise_scores, resolve_lakehouse
 
     out.rule("4. identity resolution (Splink, precision first)")
     with _progress("resolving identities"):
-        resolved = resolve_lakehouse(lakehouse)
+        engine = ResolveSettings.from_settings(settings)
+        resolved = resolve_lakehouse(lakehouse, settings=engine)
     scores = pairwise_scores(
         lakehouse.read("identity_map"),
         pl.read_csv(data_dir / "ground_truth.csv", infer_schema=False),
@@ -355,13 +356,14 @@ def identity_resolve(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Resolve all identity_records into identity_map, identity_links and identity_merges."""
-    from identity import resolve_lakehouse
+    from identity import ResolveSettings, resolve_lakehouse
     from storage import Lakehouse
 
-    lakehouse = Lakehouse.from_settings(state.settings())
+    settings = state.settings()
+    lakehouse = Lakehouse.from_settings(settings)
     lakehouse.init()
-    with _progress("resolving identities"):
-        report = resolve_lakehouse(lakehouse)
+    with _progress(f"resolving identities ({settings.identity.backend})"):
+        report = resolve_lakehouse(lakehouse, settings=ResolveSettings.from_settings(settings))
     values = report.as_dict()
     if as_json:
         import json
@@ -381,11 +383,14 @@ def identity_explain(
     b: Annotated[str, typer.Argument(help="Second record (source:record_id).")],
 ) -> None:
     """Explain why two records are or are not the same customer (match-weight breakdown)."""
-    from identity import explain_records, format_explanation
+    from identity import ResolveSettings, explain_records, format_explanation
     from storage import Lakehouse
 
-    lakehouse = Lakehouse.from_settings(state.settings())
-    out.print(format_explanation(explain_records(lakehouse, a, b)), highlight=False)
+    settings = state.settings()
+    lakehouse = Lakehouse.from_settings(settings)
+    engine = ResolveSettings.from_settings(settings)
+    why = explain_records(lakehouse, a, b, settings=engine)
+    out.print(format_explanation(why), highlight=False)
 
 
 @identity_app.command("override")

@@ -42,6 +42,7 @@ __all__ = [
     "ConsentColumn",
     "DestinationConfig",
     "FieldMapping",
+    "IdentityConfig",
     "KafkaSettings",
     "LegalBasis",
     "PrivacySettings",
@@ -49,6 +50,7 @@ __all__ = [
     "Role",
     "Settings",
     "SourceConfig",
+    "SparkConfig",
     "load_config",
     "resolve_config_path",
 ]
@@ -270,6 +272,46 @@ class PrivacySettings(_Strict):
         return hmac.new(self.hash_key.encode(), identifier.encode(), hashlib.sha256).hexdigest()
 
 
+def _spark_conf_value(value: Any) -> Any:
+    # YAML gives numbers and booleans; Spark properties are strings (true/false lower-case)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, int | float) else value
+
+
+class SparkConfig(_Strict):
+    """``identity.spark``: the Spark session of the ``spark`` identity backend.
+
+    ``master`` ``local[N]`` runs Spark inside the process on N cores; a cluster URL
+    (``spark://…``, ``yarn``, ``k8s://…``) for data beyond one machine. ``conf`` adds Spark
+    properties (``spark.executor.memory: 4g``; use ``${ENV_VAR}`` for secrets).
+    """
+
+    master: str = Field(default="local[2]", min_length=1)
+    app_name: str = Field(default="cdp-identity", min_length=1)
+    shuffle_partitions: int = Field(default=4, ge=1, le=100_000)
+    break_lineage: Literal["persist", "parquet", "checkpoint"] = "persist"
+    checkpoint_dir: str | None = None
+    conf: dict[str, Annotated[str, BeforeValidator(_spark_conf_value)]] = Field(
+        default_factory=dict
+    )
+
+    @model_validator(mode="after")
+    def _check_checkpoint(self) -> SparkConfig:
+        if self.break_lineage != "persist" and not self.checkpoint_dir:
+            raise _KeyProblemError(
+                "checkpoint_dir", f"break_lineage {self.break_lineage} needs a checkpoint_dir"
+            )
+        return self
+
+
+class IdentityConfig(_Strict):
+    """``identity``: where identity resolution runs Splink (``backend: duckdb | spark``)."""
+
+    backend: Literal["duckdb", "spark"] = "duckdb"
+    spark: SparkConfig = Field(default_factory=SparkConfig)
+
+
 class Settings(_Strict):
     """Everything ``cdp.yaml`` holds, validated. Read once per process and passed in."""
 
@@ -281,6 +323,7 @@ class Settings(_Strict):
     destinations: dict[str, DestinationConfig] = Field(default_factory=dict)
     api_keys: list[ApiKey] = Field(default_factory=list)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    identity: IdentityConfig = Field(default_factory=IdentityConfig)
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _path: Path | None = PrivateAttr(default=None)
