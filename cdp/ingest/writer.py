@@ -257,7 +257,10 @@ class DeltaWriter:
 
         quarantined: Counter[str] = Counter()
         if quarantine is not None:
-            quarantined.update(quarantine.column("error_type").to_pylist())
+            # rows of stage "consent" (bad_consent) come on top of an event: not an input's fate
+            stages = quarantine.column("stage").to_pylist()
+            types = quarantine.column("error_type").to_pylist()
+            quarantined.update(t for t, s in zip(types, stages, strict=True) if s != "consent")
         written_events = events.num_rows if events is not None else 0
         accounted = written_events + quarantined.total() + duplicates
         self.stats.add(
