@@ -36,6 +36,7 @@ from pipelines._flow import (
     stop_on_signals,
 )
 from pipelines._sources import DropFolderSource, DurableMarks, KafkaChunkSource, LandingSource
+from pipelines.consent import ConsentMarks
 from storage import Lakehouse
 
 __all__ = ["DEFAULT_STREAM_FLOW_ID", "build_stream_flow", "drop_folders", "run_stream"]
@@ -84,6 +85,8 @@ def build_stream_flow(
         )
     elif writer.on_durable is None:
         writer.on_durable = marks.mark
+    consent_marks = ConsentMarks(options.consent_partitions)
+    marks.require(consent_marks)  # the landing log keeps what the consent engine still needs
     flow = Dataflow(flow_name(flow_id))
     inputs: list[Stream[Chunk]] = []
     if landing:
@@ -112,7 +115,13 @@ def build_stream_flow(
     if not inputs:
         raise ValueError("the stream has no inputs (landing, drops and kafka all off)")
     chunks = inputs[0] if len(inputs) == 1 else op.merge("inputs", *inputs)
-    process_and_sink(chunks, processor=Processor(settings, options), writer=writer, options=options)
+    process_and_sink(
+        chunks,
+        processor=Processor(settings, options),
+        writer=writer,
+        options=options,
+        consent_marks=consent_marks,
+    )
     return flow
 
 

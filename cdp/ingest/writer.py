@@ -143,6 +143,7 @@ class DeltaWriter:
         options: IngestOptions | None = None,
         on_durable: Callable[[str, int], None] | None = None,
         compact: bool = False,
+        write_consent: bool = True,
     ) -> None:
         self.lakehouse = lakehouse
         self.flow_id = flow_id
@@ -156,6 +157,8 @@ class DeltaWriter:
         self.stats = stats or IngestStats()
         self.on_durable = on_durable
         self.compact = compact
+        #: False when the flow's consent engine writes ``consent_ledger`` (pipelines.consent)
+        self.write_consent = write_consent
         self._committed: dict[tuple[str, str], int] = {}
         self._upsert_lock = threading.Lock()
         self._compact_lock = threading.Lock()
@@ -194,7 +197,11 @@ class DeltaWriter:
         events_done = self.committed("events", stream)
         events = _after(tables.get("events"), events_done)
         identity = _after(tables.get("identity_records"), events_done)
-        consent = _after(tables.get("consent_ledger"), self.committed("consent_ledger", stream))
+        consent = (
+            _after(tables.get("consent_ledger"), self.committed("consent_ledger", stream))
+            if self.write_consent
+            else None
+        )
         duplicates = sum(1 for s in outcome.duplicate_seqs if s > events_done)
 
         claimed: list[str] = []
