@@ -61,7 +61,7 @@ CONFIG_ENV = "CDP_CONFIG"
 
 Role = Literal["collector", "marketing", "ai_service", "dpo", "admin"]
 LegalBasis = Literal["consent", "legitimate_interest", "contract", "legal_obligation", "opt_out"]
-SourceKind = Literal["crm", "erp", "web", "other"]
+SourceKind = Literal["crm", "erp", "web", "other", "consent"]
 SourceFormat = Literal["csv", "jsonl", "parquet", "segment", "kafka"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -181,6 +181,16 @@ class SourceConfig(_Strict):
         # Segment messages (over HTTP/files, or a Kafka topic of a web source) carry their own
         # ids and reserved traits; every other source is a table of records.
         segment = self.format == "segment" or (self.format == "kafka" and self.kind == "web")
+        if self.kind == "consent":
+            # consent statements carry their own subject and fields (cdp.ingest.statements)
+            if self.format == "segment":
+                raise _KeyProblemError("format", "consent sources are csv, jsonl, parquet or kafka")
+            for key in ("record_id", "fields", "consent", "write_keys"):
+                if getattr(self, key):
+                    raise _KeyProblemError(key, "consent sources take no " + key)
+            if self.format == "kafka" and self.kafka is None:
+                raise _KeyProblemError("kafka", "format kafka needs kafka: {brokers:, topic:}")
+            return self
         structured = not segment
         if structured and not self.record_id:
             raise _KeyProblemError(

@@ -182,3 +182,19 @@ def test_a_false_opt_out_flag_is_not_a_grant(settings: Settings, tmp_path: Path)
         ("c2", "email_marketing", "denied")
     ]
     assert outcome.count("events") == 3
+
+
+def test_consent_source_config(settings: Settings) -> None:
+    base = settings.model_dump(mode="json")
+    ok = {**base, "sources": {**base["sources"], "prefs": {"kind": "consent", "format": "csv"}}}
+    assert parse_config(ok).sources["prefs"].kind == "consent"
+    bad = {
+        **base,
+        "sources": {
+            **base["sources"],
+            "prefs": {"kind": "consent", "format": "jsonl", "fields": {"email": "E"}},
+        },
+    }
+    with pytest.raises(ConfigError) as e:
+        parse_config(bad)
+    assert e.value.key_path == "sources.prefs.fields"

@@ -9,9 +9,11 @@ import polars as pl
 from consent_flow_helpers import consent_message, winners
 from pipeline_helpers import streaming, wait_for
 
-from cdp.config import Settings
+from cdp.config import Settings, parse_config
 from cdp.ingest import process_message
 from cdp.landing import LandingEntry, LandingLog, landing_root
+from cdp.models import parse_consent_statement
+from cdp.synth import GenerateOptions, generate
 from pipelines.ingest import run_ingest
 from storage import Lakehouse
 
@@ -115,3 +117,59 @@ def test_batch_ingest_runs_the_engine_and_a_rerun_adds_nothing(
     run_ingest(settings, "web", [path], recovery=False, flow_id="another-flow")
     assert lake.count("consent_ledger") == ledger.height  # deduplicated by idempotency key
     assert _state(lake) == winners(ledger)
+
+
+def _with_consent_source(settings: Settings) -> Settings:
+    data = settings.model_dump(mode="json")
+    data["sources"]["prefs"] = {"kind": "consent", "format": "jsonl"}
+    return parse_config(data, base_dir=settings.base_dir)
+
+
+def test_a_consent_source_ingests_statements(settings: Settings, tmp_path: Path) -> None:
+    settings = _with_consent_source(settings)
+    data = tmp_path / "data"
+    generate(data, GenerateOptions(people=40, seed=5))
+    files = sorted((data / "consent").glob("*.jsonl"))
+    lines = [line for f in files for line in f.read_bytes().splitlines() if line.strip()]
+    bad = [
+        b'{"subject": "email:nobody@example.com", "purpose": "telepathy", "status": "granted",'
+        b' "captured_at": "2026-01-01T00:00:00Z"}',
+        b'{"subject": "crm:123", "purpose": "analytics", "status": "granted"}',  # no time
+        b"not json",
+    ]
+    path = tmp_path / "statements.jsonl"
+    path.write_bytes(b"\n".join([*lines, lines[0], *bad]) + b"\n")
+    report = run_ingest(settings, "prefs", [path], recovery=False)
+    assert report.reconciled
+    assert (report.events, report.duplicates) == (len(lines), 1)
+    assert report.quarantined == {"bad_consent": 1, "schema": 1, "bad_json": 1}
+    lake = Lakehouse.from_settings(settings)
+    ledger = lake.read("consent_ledger")
+    want = {parse_consent_statement(orjson.loads(line)).idempotency_key for line in lines}
+    assert set(ledger["idempotency_key"]) == want
+    assert ledger.height == len(want)
+    assert ledger.filter(pl.col("channel").is_null()).height == 0
+    assert _state(lake) == winners(ledger)
+    run_ingest(settings, "prefs", [path], recovery=False, flow_id="again")
+    assert lake.count("consent_ledger") == ledger.height
+
+
+def test_statements_landed_for_a_consent_source(settings: Settings) -> None:
+    settings = _with_consent_source(settings)
+    lake = Lakehouse.from_settings(settings)
+    statement = {
+        "subject": "email:Ann@Example.com",
+        "purpose": "email_marketing",
+        "status": "withdrawn",
+        "captured_at": "2026-02-01T08:00:00Z",
+        "method": "preference_center",
+    }
+    with LandingLog(landing_root(settings)) as log, streaming(settings):
+        log.append_sync(
+            LandingEntry.create(source="prefs", route="consent", payload=orjson.dumps(statement))
+        )
+        wait_for(lambda: lake.count("consent_state") == 1)
+    (row,) = lake.read("consent_ledger").rows(named=True)
+    assert (row["subject_type"], row["subject_value"]) == ("email", "ann@example.com")
+    assert (row["status"], row["source"], row["channel"]) == ("withdrawn", "prefs", "email")
+    assert {s for s, _ in _state(lake).values()} == {"withdrawn"}
