@@ -236,6 +236,9 @@ class DestinationConfig(_Strict):
     path: str | None = None
     url: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
+    #: webhook only: ``cdp stream`` forwards web events to it in real time, each one only when
+    #: the gate allows ``purpose`` for its person (off by default)
+    forward: bool = False
 
     @model_validator(mode="after")
     def _check_target(self) -> DestinationConfig:
@@ -245,6 +248,8 @@ class DestinationConfig(_Strict):
             self.url and self.url.startswith(("http://", "https://"))
         ):
             raise _KeyProblemError("url", "a webhook destination needs an http(s) url")
+        if self.forward and self.kind != "webhook":
+            raise _KeyProblemError("forward", "only webhook destinations forward events")
         return self
 
 

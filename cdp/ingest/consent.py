@@ -45,7 +45,6 @@ import orjson
 
 from cdp.models import ConsentStatement
 from cdp.models._json import canonical_json
-from consent.tcf import TCStringError, decode_tc_string, tcf_statuses
 
 if TYPE_CHECKING:
     from cdp.config import ConsentSettings, Settings
@@ -209,6 +208,9 @@ def has_decoded_signals(context: Mapping[str, Any], properties: Mapping[str, Any
 def _tcf(
     field: str, value: Any, settings: ConsentSettings, purposes: Mapping[str, Any]
 ) -> DecodedSignal | SignalProblem:
+    # imported here: the consent package imports this module (consent.store -> ConsentRows)
+    from consent.tcf import TCStringError, decode_tc_string, tcf_statuses
+
     text = value.get("tcString") if isinstance(value, Mapping) else value
     try:
         tc = decode_tc_string(text)

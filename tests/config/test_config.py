@@ -78,7 +78,8 @@ def test_config_path_from_environment(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_unknown_source_lookup_names_the_configured_ones(sample_settings: Settings) -> None:
-    with pytest.raises(ConfigError, match="unknown source 'shop'; configured: crm, erp, preferences, web"):
+    expected = "unknown source 'shop'; configured: crm, erp, preferences, web"
+    with pytest.raises(ConfigError, match=expected):
         sample_settings.source("shop")
 
 
