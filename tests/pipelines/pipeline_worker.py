@@ -8,23 +8,15 @@ random point.
 
 from __future__ import annotations
 
-import os
-import signal
+import logging
 import sys
+from datetime import timedelta
+from pathlib import Path
 
-# A SIGINT that arrives while the modules below are still importing (seconds on a loaded
-# machine) stops the worker before it started: report it as interrupted (status 3), as the
-# dataflow's own handler does once it runs.
-signal.signal(signal.SIGINT, lambda signum, frame: os._exit(3))
-
-import logging  # noqa: E402
-from datetime import timedelta  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from cdp.config import load_config  # noqa: E402
-from cdp.ingest import IngestInterruptedError, IngestOptions  # noqa: E402
-from pipelines.ingest import run_ingest  # noqa: E402
-from pipelines.stream import run_stream  # noqa: E402
+from cdp.config import load_config
+from cdp.ingest import IngestInterruptedError, IngestOptions
+from pipelines.ingest import run_ingest
+from pipelines.stream import run_stream
 
 OPTIONS = IngestOptions(
     chunk_rows=250,
