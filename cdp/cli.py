@@ -241,7 +241,12 @@ def demo(
     from pipelines import run_ingest
 
     out.rule("3. ingest (Bytewax → Delta, exactly-once, lossless)")
-    patterns = {"crm": "crm/*.csv", "erp": "erp/*.csv", "web": "web/*.jsonl"}
+    patterns = {
+        "crm": "crm/*.csv",
+        "erp": "erp/*.csv",
+        "web": "web/*.jsonl",
+        "preferences": "consent/*.jsonl",
+    }
     for source, pattern in patterns.items():
         if source not in settings.sources:
             continue
@@ -250,7 +255,7 @@ def demo(
             ingested = run_ingest(settings, source, files, progress=update)
         quarantined = ", ".join(f"{k} {v:,}" for k, v in sorted(ingested.quarantined.items()))
         out.print(
-            f"  {source:<4} {ingested.inputs:>8,} inputs → {ingested.events:>8,} events, "
+            f"  {source:<11} {ingested.inputs:>8,} inputs → {ingested.events:>8,} events, "
             f"{ingested.duplicates:,} duplicates, {ingested.skipped:,} already ingested, "
             f"quarantine: {quarantined or 'none'}"
             f"  ({'reconciled' if ingested.reconciled else 'NOT RECONCILED'})"
@@ -276,7 +281,11 @@ def demo(
     )
     out.print("  why two records are (not) one customer: cdp identity explain crm:<Id> erp:<KUNNR>")
     out.rule("next")
-    out.print("  consent ledger and gate: arrives with issue #5; segments and Dagster: later")
+    out.print(
+        f"  consent: {lakehouse.count('consent_ledger'):,} statements in consent_ledger, "
+        f"{lakehouse.count('consent_state'):,} subject × purpose rows in consent_state"
+    )
+    out.print("  segments and Dagster: later")
     out.print("  try: cdp tables · cdp serve · cdp stream · cdp identity explain A B")
 
 

@@ -32,6 +32,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cdp.ingest.consent import has_decoded_signals
 from cdp.ingest.outcome import OutcomeBuilder, binary_array
 from cdp.ingest.readers import InputBatch
 from cdp.ingest.web import _BY_NAME, _CONSENT_UPDATED, _TYPES, WebMessage  # one definition
@@ -230,6 +231,10 @@ def _scan(batch: InputBatch, max_bytes: int) -> tuple[_Lines, list[int]]:
             name, category, group_id, previous_id, props_json, traits = _kind_columns(kind, get)
             traits_json = dumps(traits, option=_JSON) if traits else _EMPTY_JSON
             ctx_json = dumps(ctx, option=_JSON) if ctx else _EMPTY_JSON
+            props = get("properties")
+            if (ctx or props) and has_decoded_signals(ctx or {}, props):
+                # TC strings and Consent Mode are decoded on the per-line path only
+                raise _SlowError
             fingerprint = None
             if ctx and ("consent" in ctx or "consentManagement" in ctx):
                 # as WebProcessor._add_consent tells a restated choice from a new one
@@ -497,6 +502,7 @@ def _add_events(
                 lines.traits_json[p],
                 None,
             ),
+            {},  # properties: only read for decoded signals, which take the per-line path
         )
         web.accept_rows(builder, msg, seqs[n])
 

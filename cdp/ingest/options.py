@@ -60,6 +60,8 @@ class IngestOptions:
     compact_every: int = 100
     landing_batch: int = 5_000
     sink_partitions: int = 1
+    #: partitions of the consent engine's sink (statements keyed by subject, pipelines.consent)
+    consent_partitions: int = 2
     drop_settle: timedelta = field(default_factory=lambda: timedelta(seconds=1))
     landing_truncate_interval: timedelta = field(default_factory=lambda: timedelta(seconds=5))
     range_bytes: int = 1 << 30
@@ -75,6 +77,7 @@ class IngestOptions:
             "compact_every",
             "landing_batch",
             "sink_partitions",
+            "consent_partitions",
             "range_bytes",
         ):
             value = getattr(self, name)

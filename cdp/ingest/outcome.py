@@ -12,7 +12,8 @@ catalogue's (``storage/catalog.py``) plus private bookkeeping columns the sinks 
 Every input yields exactly one row in ``events`` or in ``quarantine``, or repeats an event of the
 same chunk (a duplicate: counted, no row) - the reconciliation invariant
 ``inputs == len(events) + len(quarantine) + duplicates``; ``raw_events``, ``identity_records``
-and ``consent_ledger`` rows come on top.
+and ``consent_ledger`` rows come on top, and so do ``quarantine`` rows of stage ``consent``
+(``bad_consent``: an undecodable consent signal in a message whose event is kept).
 """
 
 from __future__ import annotations
@@ -345,11 +346,19 @@ class OutcomeBuilder:
         record_ref: str,
         seq: int,
         index: int = -1,
+        tag: str | None = None,
     ) -> None:
-        """One ``quarantine`` row; ``index`` tells items of one input (a batch) apart."""
+        """One ``quarantine`` row; ``index`` tells items of one input (a batch) apart.
+
+        ``tag`` marks a row that comes on top of the input's event (a consent signal that could
+        not be used, stage ``consent``): it is not counted as the input's outcome.
+        """
+        quarantine_id = f"{self._prefix}-{seq}" if index < 0 else f"{self._prefix}-{seq}-{index}"
+        if tag is not None:
+            quarantine_id = f"{quarantine_id}-{tag}"
         self._quarantine.append(
             (
-                f"{self._prefix}-{seq}" if index < 0 else f"{self._prefix}-{seq}-{index}",
+                quarantine_id,
                 source,
                 received_at,
                 payload,

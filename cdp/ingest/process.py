@@ -32,6 +32,7 @@ from cdp.ingest.options import IngestOptions
 from cdp.ingest.outcome import Outcome, OutcomeBuilder, Rejection, stable_id
 from cdp.ingest.readers import InputBatch, RawInput
 from cdp.ingest.records import RecordProcessor
+from cdp.ingest.statements import StatementProcessor
 from cdp.ingest.web import WebProcessor
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ class Processor:
         self.options = options or IngestOptions()
         self._consent = ConsentRows(settings)
         self._web: dict[str, WebProcessor] = {}
-        self._records: dict[str, RecordProcessor] = {}
+        self._records: dict[str, RecordProcessor | StatementProcessor] = {}
 
     # -- per source ------------------------------------------------------------------------
 
@@ -150,13 +151,17 @@ class Processor:
             found = self._web[source] = WebProcessor(self.settings, source, self.options)
         return found
 
-    def records(self, source: str) -> RecordProcessor:
+    def records(self, source: str) -> RecordProcessor | StatementProcessor:
         found = self._records.get(source)
         if found is None:
             config = self.settings.source(source)
             if config.kind == "web":
                 raise UnsupportedSourceError(f"source {source} sends web messages, not records")
-            found = self._records[source] = RecordProcessor(config, self._consent, self.options)
+            if config.kind == "consent":
+                found = StatementProcessor(self.settings, config, self._consent, self.options)
+            else:
+                found = RecordProcessor(config, self._consent, self.options)
+            self._records[source] = found
         return found
 
     # -- chunks ----------------------------------------------------------------------------
@@ -290,6 +295,12 @@ class Processor:
             )
             self._reject_any(
                 builder, source or "unknown", rejection, entry.payload, seq, ref, received_at
+            )
+            return
+        if config is not None and config.kind == "consent" and entry.route == "consent":
+            # a statement landed by the API for a consent source (cdp.ingest.statements)
+            self.records(source).add_payload(
+                builder, entry.payload, seq=seq, ref=ref, received_at=received_at
             )
             return
         if config is None or config.kind != "web":

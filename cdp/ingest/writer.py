@@ -143,6 +143,7 @@ class DeltaWriter:
         options: IngestOptions | None = None,
         on_durable: Callable[[str, int], None] | None = None,
         compact: bool = False,
+        write_consent: bool = True,
     ) -> None:
         self.lakehouse = lakehouse
         self.flow_id = flow_id
@@ -156,6 +157,8 @@ class DeltaWriter:
         self.stats = stats or IngestStats()
         self.on_durable = on_durable
         self.compact = compact
+        #: False when the flow's consent engine writes ``consent_ledger`` (pipelines.consent)
+        self.write_consent = write_consent
         self._committed: dict[tuple[str, str], int] = {}
         self._upsert_lock = threading.Lock()
         self._compact_lock = threading.Lock()
@@ -194,7 +197,11 @@ class DeltaWriter:
         events_done = self.committed("events", stream)
         events = _after(tables.get("events"), events_done)
         identity = _after(tables.get("identity_records"), events_done)
-        consent = _after(tables.get("consent_ledger"), self.committed("consent_ledger", stream))
+        consent = (
+            _after(tables.get("consent_ledger"), self.committed("consent_ledger", stream))
+            if self.write_consent
+            else None
+        )
         duplicates = sum(1 for s in outcome.duplicate_seqs if s > events_done)
 
         claimed: list[str] = []
@@ -257,7 +264,10 @@ class DeltaWriter:
 
         quarantined: Counter[str] = Counter()
         if quarantine is not None:
-            quarantined.update(quarantine.column("error_type").to_pylist())
+            # rows of stage "consent" (bad_consent) come on top of an event: not an input's fate
+            stages = quarantine.column("stage").to_pylist()
+            types = quarantine.column("error_type").to_pylist()
+            quarantined.update(t for t, s in zip(types, stages, strict=True) if s != "consent")
         written_events = events.num_rows if events is not None else 0
         accounted = written_events + quarantined.total() + duplicates
         self.stats.add(

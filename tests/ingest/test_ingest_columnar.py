@@ -21,6 +21,11 @@ from cdp.synth import GenerationReport
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 _CMP = {"consent": {"categoryPreferences": {"Advertising": False, "Analytics": True}}}
 _CMP_2 = {"consent": {"categoryPreferences": {"Advertising": True, "Analytics": True}}}
+# decoded signals (TC strings, Google Consent Mode) take the per-line path: same outcome
+_TCF = {"consent": {"tcfString": "COtybn4PA_zT4KjACBENAPCIAEBAAECAAIAAAAAAAAAA"}}
+_BAD_TCF = {"tcf": "not-a-tc-string"}
+_GCM = {"consentMode": {"ad_storage": "granted", "analytics_storage": "denied"}}
+_BAD_GCM = {"googleConsentMode": {"ad_storage": "maybe"}}
 _RUDDER = {"consentManagement": {"allowedConsentIds": ["C0001"], "deniedConsentIds": ["C0004"]}}
 
 
@@ -51,7 +56,9 @@ def _assert_same(settings: Settings, batch: InputBatch, *, trust: bool = True) -
         slow.inputs,
     )
     assert fast.duplicate_seqs == slow.duplicate_seqs
-    assert fast.inputs == fast.count("events") + fast.count("quarantine") + len(fast.duplicate_seqs)
+    # a bad consent signal is quarantined beside its kept event: not an input outcome
+    rejected = sum(1 for r in fast.rows("quarantine") if r.get("stage") != "consent")
+    assert fast.inputs == fast.count("events") + rejected + len(fast.duplicate_seqs)
     return fast
 
 
@@ -224,7 +231,11 @@ def _line(draw: st.DrawFn) -> bytes:
     if kind == 4:
         msg["messageId"] = draw(st.sampled_from(["m-1", "m-2", "dup"]))  # duplicates
     if kind == 5:
-        msg["context"] = copy.deepcopy(draw(st.sampled_from([_CMP, _CMP_2, _RUDDER, {}])))
+        msg["context"] = copy.deepcopy(
+            draw(st.sampled_from([_CMP, _CMP_2, _RUDDER, {}, _TCF, _BAD_TCF, _GCM, _BAD_GCM]))
+        )
+    if kind == 7:
+        msg["properties"] = {"gdpr_consent": draw(st.sampled_from(["", "garbage", "COtybn"]))}
     if kind == 6:
         msg["properties"] = {"blob": "x" * 40_000}  # over the 32 KB of a message
     try:
@@ -256,6 +267,23 @@ def test_plain_lines_with_duplicates_and_consent_changes(sample_settings: Settin
     assert outcome.count("events") == len(lines) + 1
     assert [r["error_type"] for r in outcome.rows("quarantine")] == ["bad_json"]
     assert outcome.count("consent_ledger") > 0
+
+
+def test_decoded_consent_signals_take_the_per_line_path(sample_settings: Settings) -> None:
+    lines = [orjson.dumps(m) for m in _PLAIN]
+    plain = _batch(lines)
+    assert _taken(sample_settings, plain)
+    for context in (_TCF, _BAD_TCF, _GCM, _BAD_GCM):
+        signalled = {**_PLAIN[1], "messageId": "m-signal", "context": context}
+        batch = _batch([*lines, orjson.dumps(signalled)])
+        assert not _taken(sample_settings, batch)
+        _assert_same(sample_settings, batch)
+    bad = _assert_same(
+        sample_settings,
+        _batch([orjson.dumps({**_PLAIN[1], "messageId": "m-bad", "context": _BAD_GCM})]),
+    )
+    assert [r["error_type"] for r in bad.rows("quarantine")] == ["bad_consent"]
+    assert bad.count("events") == 1
 
 
 def test_a_valid_unusual_message_sends_the_chunk_down_the_per_line_path(
