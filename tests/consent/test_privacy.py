@@ -343,3 +343,56 @@ def test_repeated_unknown_deferred_and_bad_requests(lake: tuple[Settings, Lakeho
             erase(lh, settings, bad, requested_by="dpo")
     with pytest.raises(PrivacyError):
         erase(lh, settings, email, requested_by=" ")
+
+
+def test_a_lakehouse_written_with_personal_statistics_is_cleaned_too(
+    tmp_path: Path, sample_settings: Settings
+) -> None:
+    """Tables created before statistics were limited: the person's values sit in the min/max
+    statistics of the log, also of a table whose current version no longer holds them."""
+    import dataclasses
+
+    old = {n: dataclasses.replace(s, personal=()) for n, s in TABLES.items()}
+    lh = Lakehouse(tmp_path / "lh", tables=old)
+    lh.init()
+    settings = sample_settings.model_copy(update={"lakehouse": str(tmp_path / "lh")})
+    mine = {"source": "crm", "source_record_id": "0039ERASEME000001", "deleted": False}
+    theirs = {"source": "crm", "source_record_id": "0039KEEPME0000001", "deleted": False}
+    lh.upsert(
+        "identity_records",
+        [
+            {**mine, "email": "aaa.erase-me@example.org", "last_name": "Aaaerasable"},
+            {**theirs, "email": "zzz.keep-me@example.org", "last_name": "Zzzkeepable"},
+        ],
+    )
+    lh.append(
+        "identity_map",
+        [
+            {"source": k["source"], "source_record_id": k["source_record_id"], "customer_id": c}
+            for k, c in ((mine, "cus_me"), (theirs, "cus_them"))
+        ],
+    )
+    link = {
+        "left_source": "crm",
+        "left_record_id": mine["source_record_id"],
+        "right_source": "crm",
+        "right_record_id": theirs["source_record_id"],
+        "match_probability": 0.1,
+    }
+    lh.append("identity_links", [link])
+    lh.overwrite("identity_links", [{**link, "left_record_id": "0039OTHER000000001"}])
+    values = {"aaa.erase-me@example.org", "0039ERASEME000001", "Aaaerasable"}
+    before = files_holding(Path(lh.root), values)
+    assert any("_delta_log" in p for p in before)
+    assert any(p.startswith("identity_links/_delta_log") for p in before)
+
+    report = erase(lh, settings, "email:aaa.erase-me@example.org", requested_by="dpo")
+
+    assert report.verified is True, report.findings
+    assert {"identity_records", "identity_links"} <= set(report.history_truncated)
+    assert files_holding(Path(lh.root), values) == {}
+    kept = lh.read("identity_records").get_column("email").to_list()
+    assert kept == ["zzz.keep-me@example.org"]
+    assert lh.read("identity_links").get_column("left_record_id").to_list() == [
+        "0039OTHER000000001"
+    ]
