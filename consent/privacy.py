@@ -28,17 +28,22 @@ customer id (current and merged-away), and the identifier asked for.
    raw ``evidence`` set to null; ``activation_log`` rows keep the decision (customer id,
    purpose, allowed, reasons, evidence ids, versions) with ``subject`` set to null.
    ``identity_merges`` holds only customer ids and stays;
+   (After the suppression rows are written, the erasure waits ``settle_s`` and resolves the
+   person again, so that what a running ingest committed meanwhile is included.)
 4. with ``retention="immediate"`` (the default): every table that may hold personal data is
-   vacuumed with retention 0 (``full``: unreferenced files too), and the tables changed have
-   their log history truncated (checkpoint, then the older commits deleted): old files and old
-   log entries are physically gone, and time travel before the erasure with them;
+   vacuumed with retention 0, and the tables changed have their log history truncated
+   (checkpoint, then the older commits deleted): old files and old log entries are physically
+   gone, and time travel before the erasure with them;
 5. verification: every remaining file of every table - data files, ``_delta_log`` commits and
    checkpoints - is read as bytes and, for Parquet, decoded, and searched (case-insensitively)
    for each of the person's values: e-mails, phone numbers, user ids, anonymous ids, record ids
    (6 characters or more) and full names. A value another remaining record still holds (a
    namesake, a shared family e-mail) is not searched for (counted in ``shared_values``). A table
-   whose log still holds a value has its history truncated and is scanned again. The findings
-   name table, file, kind of value and place - never the value - and must be empty.
+   whose log still holds a value has its history truncated, a data file no version references
+   any more that still holds one is deleted, and everything is scanned again. The findings
+   name table, file, kind of value and place - never the value - and must be empty. (A full
+   vacuum with retention 0 is not used: it would also delete files a concurrent writer has
+   written but not yet committed.)
 
 Statistics: tables are created with Delta statistics disabled for personal columns
 (``storage/catalog.py``), so the log holds no personal min/max values to begin with; the
@@ -60,6 +65,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -414,8 +420,14 @@ def erase(
     request_id: str | None = None,
     requested_by: str,
     retention: Retention = "immediate",
+    settle_s: float = 2.0,
 ) -> ErasureReport:
-    """Erase the person ``identifier`` names (see the module documentation)."""
+    """Erase the person ``identifier`` names (see the module documentation).
+
+    ``settle_s``: how long to wait after writing the suppression rows before the person's rows
+    are read for deletion, so that a running ingest (which looks at the suppression table
+    about once a second) commits nothing of theirs afterwards. 0 when nothing ingests.
+    """
     if retention not in get_args(Retention):
         raise PrivacyError(f"retention must be one of {', '.join(get_args(Retention))}")
     if not requested_by or not requested_by.strip():
@@ -440,19 +452,14 @@ def erase(
     )
 
     # 1. suppression first: a running ingest holds the person's new inputs back from now on
-    lakehouse.upsert(
-        "suppression",
-        [
-            {
-                "identifier_hash": h,
-                "identifier_type": t,
-                "erased_at": started,
-                "request_id": request_id,
-            }
-            for h, t in sorted(hashes.items())
-            if h not in suppressed
-        ],
-    )
+    _suppress(lakehouse, hashes, suppressed, started, request_id)
+    if settle_s > 0:  # let running writers see the suppression before the rows are read
+        time.sleep(settle_s)
+    reader = _Reader(lakehouse)
+    subject = _resolve(reader, settings, identifier)  # again, with what arrived meanwhile
+    more = {hash_of(i): i.partition(":")[0] for i in subject.identifiers}
+    _suppress(lakehouse, more, suppressed | set(hashes), started, request_id)
+    hashes.update(more)
     # 2. and 3. delete, redact
     deleted, redacted = _delete_rows(lakehouse, reader, subject, set(hashes))
     vacuumed = 0
@@ -463,21 +470,30 @@ def erase(
     scanned = 0
     verified: bool | None = None
     if retention == "immediate":
+        # 4. old files and old log entries physically gone
         changed = {t for t, n in {**deleted, **redacted}.items() if n}
         for name in _PERSONAL_TABLES:
             if lakehouse.exists(name):
-                vacuumed += len(lakehouse.vacuum(name, retention_hours=0, full=True))
+                vacuumed += len(lakehouse.vacuum(name, retention_hours=0))
         for name in sorted(changed):
             lakehouse.truncate_history(name)
             truncated.append(name)
+        # 5. verify; what a first pass finds in old logs or orphaned files is removed, then
+        # everything is scanned again
         needles, checked, shared = _needles(lakehouse, subject)
         findings, scanned = _scan(lakehouse, needles)
-        logs = sorted({f.table for f in findings if f.where in ("log", "checkpoint")} - changed)
-        if logs:  # e.g. statistics written before the catalogue excluded personal columns
-            for name in logs:
-                lakehouse.truncate_history(name)
-                vacuumed += len(lakehouse.vacuum(name, retention_hours=0, full=True))
-                truncated.append(name)
+        logs = {f.table for f in findings if f.where in ("log", "checkpoint")} - changed
+        for name in sorted(logs):  # e.g. statistics of a table created by an older version
+            lakehouse.truncate_history(name)
+            vacuumed += len(lakehouse.vacuum(name, retention_hours=0))
+            truncated.append(name)
+        orphans: dict[str, set[str]] = {}
+        for f in findings:
+            if f.where == "data":
+                orphans.setdefault(f.table, set()).add(f.file)
+        for name, paths in sorted(orphans.items()):
+            vacuumed += lakehouse.delete_unreferenced(name, paths)
+        if logs or orphans:
             findings, scanned = _scan(lakehouse, needles)
         verified = not findings
         if findings:
@@ -507,6 +523,21 @@ def erase(
     )
     _store_report(lakehouse, report)
     return report
+
+
+def _suppress(
+    lakehouse: Lakehouse,
+    hashes: Mapping[str, str],
+    done: set[str],
+    at: datetime,
+    request_id: str,
+) -> None:
+    rows = [
+        {"identifier_hash": h, "identifier_type": t, "erased_at": at, "request_id": request_id}
+        for h, t in sorted(hashes.items())
+        if h not in done
+    ]
+    lakehouse.upsert("suppression", rows)
 
 
 def _delete_rows(

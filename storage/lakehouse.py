@@ -553,6 +553,24 @@ class Lakehouse:
         logger.info("table %s: %d log files before version %d deleted", name, removed, keep)
         return removed
 
+    def delete_unreferenced(self, name: str, paths: Iterable[str]) -> int:
+        """Delete the data files ``paths`` (relative to the table) that the latest version does
+        not reference; referenced files and log files are left alone. Returns the count.
+
+        Unlike a full vacuum with retention 0, this cannot remove a file a concurrent writer
+        has written but not committed yet, unless it is one of ``paths``.
+        """
+        dt = self._fresh(name)
+        referenced = set(dt.get_add_actions(flatten=True).column("path").to_pylist())
+        fs = self._filesystem(name)
+        removed = 0
+        for path in paths:
+            if path.startswith("_delta_log/") or path in referenced:
+                continue
+            fs.delete_file(path)
+            removed += 1
+        return removed
+
     def _filesystem(self, name: str) -> pafs.FileSystem:
         handler = DeltaStorageHandler(self.uri(name), options=self.storage_options)
         return pafs.PyFileSystem(handler)

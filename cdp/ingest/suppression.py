@@ -113,6 +113,7 @@ class SuppressionList:
             try:
                 version = self.lakehouse.version("suppression")
             except StorageError:  # no table yet (an older lakehouse): nothing erased
+                self._version = -1
                 return self._hashes
             if version != self._version:
                 frame = self.lakehouse.read("suppression")

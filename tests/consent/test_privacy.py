@@ -14,6 +14,7 @@ from cdp.config import Settings
 from cdp.ingest import ConsentRows
 from cdp.models import ConsentStatement
 from consent.privacy import PrivacyError, SubjectNotFoundError, erase, export_subject
+from identity import resolve_lakehouse
 from pipelines import run_ingest
 from storage import TABLES, Lakehouse
 
@@ -157,6 +158,18 @@ def test_erase_removes_the_person_from_every_file_and_keeps_everyone_else(
     assert stored["request_id"] == report.request_id and stored["verified"] is True
     assert json.loads(stored["rows_deleted"]) == report.rows_deleted
     assert sorted(stored["customer_ids"]) == [person["customer_id"]]
+    # identity resolution runs on: the person does not come back, the others keep their ids
+    resolve_lakehouse(lh, run_id="after-erasure")
+    assert (
+        lh.read("identity_map")
+        .sort("source", "source_record_id")
+        .select("source", "source_record_id", "customer_id")
+        .equals(
+            other_map.sort("source", "source_record_id").select(
+                "source", "source_record_id", "customer_id"
+            )
+        )
+    )
 
 
 def test_consent_and_decision_proof_stay_pseudonymous(lake: tuple[Settings, Lakehouse]) -> None:
@@ -176,7 +189,9 @@ def test_consent_and_decision_proof_stay_pseudonymous(lake: tuple[Settings, Lake
     assert mine.height >= 2 and mine.get_column("subject_value").null_count() == 0
     others = ledger.filter(~pl.col("subject_hash").is_in(list(hashes)))
 
-    report = erase(lh, settings, f"customer_id:{person['customer_id']}", requested_by="dpo")
+    report = erase(
+        lh, settings, f"customer_id:{person['customer_id']}", requested_by="dpo", settle_s=0
+    )
 
     assert report.rows_redacted["consent_ledger"] == mine.height
     kept = lh.read("consent_ledger").filter(pl.col("subject_hash").is_in(list(hashes)))
@@ -204,7 +219,7 @@ def test_suppression_blocks_reingest_of_records_and_events(
     values = values_of(person, lh)
     users = list(person["users"])
     email = sorted(person["emails"])[0]
-    report = erase(lh, settings, f"user_id:{users[0]}", requested_by="dpo")
+    report = erase(lh, settings, f"user_id:{users[0]}", requested_by="dpo", settle_s=0)
     assert report.verified is True
     events_before = lh.count("events")
 
@@ -245,7 +260,7 @@ def test_writer_without_privacy_settings_refuses_once_something_is_erased(
     assert lh.read("events").filter(pl.col("source_record_id") == record["Id"]).height == 1
     outcome = process_record(settings, "crm", {**record, "Id": "0039WRITER0000002"})
     person = pick_person(lh)
-    erase(lh, settings, f"customer_id:{person['customer_id']}", requested_by="dpo")
+    erase(lh, settings, f"customer_id:{person['customer_id']}", requested_by="dpo", settle_s=0)
     with pytest.raises(SuppressionUnavailableError):
         DeltaWriter(lh, flow_id="y").write([outcome])
 
@@ -309,14 +324,14 @@ def test_repeated_unknown_deferred_and_bad_requests(lake: tuple[Settings, Lakeho
     settings, lh = lake
     person = pick_person(lh)
     email = f"email:{sorted(person['emails'])[0]}"
-    first = erase(lh, settings, email, requested_by="dpo", request_id="ticket-1")
+    first = erase(lh, settings, email, settle_s=0, requested_by="dpo", request_id="ticket-1")
     assert first.request_id == "ticket-1" and first.status == "erased"
-    again = erase(lh, settings, email, requested_by="dpo", request_id="ticket-2")
+    again = erase(lh, settings, email, settle_s=0, requested_by="dpo", request_id="ticket-2")
     assert again.status == "already_erased" and again.verified is True
     assert sum(again.rows_deleted.values()) == 0
     with pytest.raises(SubjectNotFoundError):
         export_subject(lh, settings, email)
-    unknown = erase(lh, settings, "email:nobody@nowhere.example", requested_by="dpo")
+    unknown = erase(lh, settings, "email:nobody@nowhere.example", requested_by="dpo", settle_s=0)
     assert unknown.status == "not_found"
     nobody = settings.privacy.hash_identifier("email:nobody@nowhere.example")
     assert nobody in set(lh.read("suppression").get_column("identifier_hash").to_list())
@@ -326,6 +341,7 @@ def test_repeated_unknown_deferred_and_bad_requests(lake: tuple[Settings, Lakeho
         settings,
         f"customer_id:{other['customer_id']}",
         requested_by="dpo",
+        settle_s=0,
         retention="deferred",
     )
     assert deferred.verified is None and deferred.files_vacuumed == 0
@@ -340,7 +356,7 @@ def test_repeated_unknown_deferred_and_bad_requests(lake: tuple[Settings, Lakeho
     ]
     for bad in ("nonsense", "email:not-an-email", "phone:12"):
         with pytest.raises(PrivacyError):
-            erase(lh, settings, bad, requested_by="dpo")
+            erase(lh, settings, bad, requested_by="dpo", settle_s=0)
     with pytest.raises(PrivacyError):
         erase(lh, settings, email, requested_by=" ")
 
@@ -386,7 +402,7 @@ def test_a_lakehouse_written_with_personal_statistics_is_cleaned_too(
     assert any("_delta_log" in p for p in before)
     assert any(p.startswith("identity_links/_delta_log") for p in before)
 
-    report = erase(lh, settings, "email:aaa.erase-me@example.org", requested_by="dpo")
+    report = erase(lh, settings, "email:aaa.erase-me@example.org", requested_by="dpo", settle_s=0)
 
     assert report.verified is True, report.findings
     assert {"identity_records", "identity_links"} <= set(report.history_truncated)
