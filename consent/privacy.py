@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -380,23 +381,36 @@ def _events_of(reader: _Reader, subject: _Subject) -> pl.DataFrame:
     )
 
 
-def _payload_needles(subject: _Subject) -> tuple[list[bytes], dict[str, list[bytes]]]:
-    """Lower-cased byte strings whose presence in a payload makes it the person's: global ones,
-    and record ids per source (a record id only counts in a payload of its own source)."""
+def _payload_needles(subject: _Subject) -> tuple[_Matcher, dict[str, _Matcher]]:
+    """Matchers of payloads that are the person's: one for any payload, and one per source for
+    record ids (a record id only counts in a payload of its own source)."""
     values: set[str] = set(subject.user_ids) | set(subject.anonymous_ids)
     for column in ("email", "phone"):
         values.update(v for v in subject.records.get_column(column).to_list() if v)
     if subject.kind in ("email", "phone"):
         values.add(subject.value)
-    per_source: dict[str, list[bytes]] = {}
+    per_source: dict[str, set[str]] = {}
     for source, record_id in subject.keys:
-        if len(record_id) >= 3:
-            per_source.setdefault(source, []).append(record_id.lower().encode())
-    return sorted(v.lower().encode() for v in values if len(v) >= 3), per_source
+        per_source.setdefault(source, set()).add(record_id)
+    return _matcher(values), {k: _matcher(v) for k, v in per_source.items()}
+
+
+_Matcher = re.Pattern[bytes] | None
+#: a value counts only as a whole token: ``jo@x.com`` is not found in ``banjo@x.com``, nor
+#: ``usr_1`` in ``usr_12``
+_BEFORE: Final = rb"(?<![a-z0-9_.+@-])"
+_AFTER: Final = rb"(?![a-z0-9_@-]|\.[a-z0-9])"
+
+
+def _matcher(values: Iterable[str]) -> _Matcher:
+    forms = sorted({v.lower().encode() for v in values if len(v) >= 3}, key=len, reverse=True)
+    if not forms:
+        return None
+    return re.compile(_BEFORE + b"(?:" + b"|".join(re.escape(f) for f in forms) + b")" + _AFTER)
 
 
 def _payload_rows(
-    frame: pl.DataFrame, needles: list[bytes], per_source: Mapping[str, list[bytes]]
+    frame: pl.DataFrame, anywhere: _Matcher, per_source: Mapping[str, _Matcher]
 ) -> list[bool]:
     out = []
     for source, payload in frame.select("source", "payload").iter_rows():
@@ -404,7 +418,8 @@ def _payload_rows(
             out.append(False)
             continue
         low = bytes(payload).lower()
-        hit = any(n in low for n in needles) or any(n in low for n in per_source.get(source, ()))
+        own = per_source.get(source)
+        hit = bool(anywhere and anywhere.search(low)) or bool(own and own.search(low))
         out.append(hit)
     return out
 
@@ -721,20 +736,25 @@ def _where(path: str) -> Literal["data", "log", "checkpoint", "other"]:
 
 
 def _parquet_hits(data: bytes, needles: list[tuple[str, str]]) -> set[str]:
-    """Kinds of needle found in the decoded values of a Parquet file."""
+    """Kinds of needle found in the decoded values of a Parquet file (one regular expression
+    over each string column; the kinds are told apart only in a column that matched)."""
     try:
         table = pq.read_table(io.BytesIO(data))
     except (pa.ArrowInvalid, OSError):
         return {"unreadable"}
+    anything = "|".join(re.escape(v) for _, v in needles)
     found: set[str] = set()
     for column in table.columns:
-        for leaf in _leaves(
-            column.combine_chunks() if column.num_chunks else pa.array([], column.type)
-        ):
+        if column.num_chunks == 0:
+            continue
+        for leaf in _leaves(column.combine_chunks()):
+            if not pc.any(pc.match_substring_regex(leaf, anything, ignore_case=True)).as_py():
+                continue
             for kind, value in needles:
-                if kind in found:
-                    continue
-                if pc.any(pc.match_substring(leaf, value, ignore_case=True)).as_py():
+                if (
+                    kind not in found
+                    and pc.any(pc.match_substring(leaf, value, ignore_case=True)).as_py()
+                ):
                     found.add(kind)
     return found
 
