@@ -5,8 +5,12 @@
 :func:`cdp.models.parse_identifier`) and resolve it to the person: the source records the
 identifier names (``identity_records``: e-mail, phone, user id, anonymous id, record key; or
 ``identity_map`` for a customer id, following ``identity_merges`` to the current id), the
-customers those records belong to in ``identity_map``, and then **every** record of those
-customers. The person's identifiers are ``<source>:<record id>``, ``email:…``, ``phone:…``,
+customer those records belong to in ``identity_map``, and then **every** record of that
+customer. Precision first: an identifier several customers hold (a family e-mail) is refused
+(:class:`AmbiguousSubjectError`), as is an old customer id that was split; anonymous ids seen
+with another user's id are not counted as the person's.
+
+The person's identifiers are ``<source>:<record id>``, ``email:…``, ``phone:…``,
 ``user_id:…``, ``anonymous_id:…`` of each record (see :func:`cdp.ingest.record_identifiers`),
 the anonymous ids their user ids were seen with in ``events``, ``customer_id:…`` of each
 customer id (current and merged-away), and the identifier asked for.
@@ -15,7 +19,9 @@ customer id (current and merged-away), and the identifier asked for.
 
 1. ``suppression`` rows (keyed hash of every identifier, ``erased_at``, ``request_id``) are
    written first, so a running ingest holds the person's new inputs back from then on (they
-   become payload-free ``suppressed`` quarantine rows; see :mod:`cdp.ingest.suppression`);
+   become payload-free ``suppressed`` quarantine rows; see :mod:`cdp.ingest.suppression`).
+   An identifier another customer's record still holds (a family e-mail) is not suppressed:
+   that would hold the other person's data back, and make the gate treat them as erased;
 2. rows are deleted: ``events`` (the person's record keys, user ids, anonymous ids),
    ``raw_events`` and ``quarantine`` (payloads that contain one of the person's e-mails, phone
    numbers, user ids, anonymous ids, or a record id of the same source: a landing batch body
@@ -88,6 +94,7 @@ if TYPE_CHECKING:
     from cdp.config import Settings
 
 __all__ = [
+    "AmbiguousSubjectError",
     "ErasureReport",
     "Finding",
     "PrivacyError",
@@ -129,6 +136,10 @@ class SubjectNotFoundError(PrivacyError):
     """The identifier resolves to nobody."""
 
 
+class AmbiguousSubjectError(PrivacyError):
+    """The identifier (a shared e-mail, a shared device) belongs to several customers."""
+
+
 @dataclass(frozen=True)
 class Finding:
     """A value of the erased person found in a file (the value itself is never recorded)."""
@@ -158,8 +169,8 @@ class ErasureReport:
     #: True: scanned, nothing found; False: something found; None: not scanned (deferred).
     verified: bool | None
     findings: tuple[Finding, ...]
-    #: values searched for, per kind (``email``: 2, ...), and values not searched for because
-    #: another remaining record holds them too
+    #: values searched for, per kind (``email``: 2, ...), and values (identifiers) another
+    #: customer's remaining record also holds: not searched for, not suppressed
     values_checked: dict[str, int]
     shared_values: dict[str, int]
     files_scanned: int
@@ -210,6 +221,8 @@ class _Subject:
     user_ids: set[str] = field(default_factory=set)
     anonymous_ids: set[str] = field(default_factory=set)
     identifiers: set[str] = field(default_factory=set)
+    #: identity_map rows of the person's customers
+    mapped: int = 0
 
     @property
     def requested(self) -> str:
@@ -217,8 +230,8 @@ class _Subject:
 
     @property
     def found(self) -> bool:
-        """Whether the identifier resolved to a customer or a record."""
-        return bool(self.customer_ids or self.records.height)
+        """Whether the identifier resolved to a mapped customer or a record."""
+        return bool(self.mapped or self.records.height)
 
 
 def _parse(raw: str) -> tuple[str, str]:
@@ -335,11 +348,17 @@ def _resolve(reader: _Reader, settings: Settings, raw: str) -> _Subject:
     else:  # <source>:<record id>
         seed_keys.add((kind, value))
     if seed_keys:
-        cids.update(
+        seeded = set(
             imap.filter(_keys_expr(seed_keys, "source", "source_record_id"))
             .get_column("customer_id")
             .to_list()
         )
+        if len(seeded) > 1:  # precision first: never erase or export somebody else
+            raise AmbiguousSubjectError(
+                f"this identifier belongs to {len(seeded)} customers; give a customer id or "
+                "a record key (<source>:<record id>)"
+            )
+        cids.update(seeded)
     if cids:
         cids = _current_ids(reader, cids, set(imap.get_column("customer_id").to_list()))
     mine = imap.filter(_in("customer_id", cids))
@@ -347,14 +366,22 @@ def _resolve(reader: _Reader, settings: Settings, raw: str) -> _Subject:
     person = records.filter(_keys_expr(keys, "source", "source_record_id"))
     subject.keys = keys | set(person.select("source", "source_record_id").iter_rows())
     subject.customer_ids = cids
+    subject.mapped = mine.height
     subject.records = person
     subject.user_ids.update(v for v in person.get_column("user_id").to_list() if v)
     subject.anonymous_ids.update(v for v in person.get_column("anonymous_id").to_list() if v)
-    if subject.user_ids:  # anonymous ids seen with the person's user ids
+    if subject.user_ids:  # anonymous ids seen with the person's user ids, and nobody else's
         seen = reader.read(
             "events", _in("user_id", subject.user_ids) & pl.col("anonymous_id").is_not_null()
         )
-        subject.anonymous_ids.update(seen.get_column("anonymous_id").unique().to_list())
+        theirs = set(seen.get_column("anonymous_id").unique().to_list())
+        shared = reader.read(
+            "events",
+            _in("anonymous_id", theirs)
+            & pl.col("user_id").is_not_null()
+            & ~_in("user_id", subject.user_ids),
+        )
+        subject.anonymous_ids.update(theirs - set(shared.get_column("anonymous_id").to_list()))
     ids: set[str] = {subject.requested}
     for row in person.iter_rows(named=True):
         ids.update(record_identifiers(row))
@@ -373,11 +400,16 @@ def _resolve(reader: _Reader, settings: Settings, raw: str) -> _Subject:
 
 
 def _events_of(reader: _Reader, subject: _Subject) -> pl.DataFrame:
+    """The person's events: of their record keys, their user ids, and their anonymous ids
+    unless the event names another user."""
     return reader.read(
         "events",
         _keys_expr(subject.keys, "source", "source_record_id")
         | _in("user_id", subject.user_ids)
-        | _in("anonymous_id", subject.anonymous_ids),
+        | (
+            _in("anonymous_id", subject.anonymous_ids)
+            & (pl.col("user_id").is_null() | _in("user_id", subject.user_ids))
+        ),
     )
 
 
@@ -458,7 +490,8 @@ def erase(
         status: ErasureStatus = "erased"
     else:
         status = "already_erased" if requested_hash in suppressed else "not_found"
-    hashes = {hash_of(i): i.partition(":")[0] for i in subject.identifiers}
+    common = _held_by_others(reader, subject)
+    hashes = {hash_of(i): i.partition(":")[0] for i in subject.identifiers - common}
     logger.info(
         "erasure %s: %d customer id(s), %d identifier(s)",
         request_id,
@@ -472,16 +505,21 @@ def erase(
         time.sleep(settle_s)
     reader = _Reader(lakehouse)
     subject = _resolve(reader, settings, identifier)  # again, with what arrived meanwhile
-    more = {hash_of(i): i.partition(":")[0] for i in subject.identifiers}
+    common = _held_by_others(reader, subject)
+    more = {hash_of(i): i.partition(":")[0] for i in subject.identifiers - common}
     _suppress(lakehouse, more, suppressed | set(hashes), started, request_id)
     hashes.update(more)
-    # 2. and 3. delete, redact
-    deleted, redacted = _delete_rows(lakehouse, reader, subject, set(hashes))
+    # 2. and 3. delete, redact (statements on a shared identifier too: they keep their hash)
+    every = {hash_of(i) for i in subject.identifiers}
+    deleted, redacted = _delete_rows(lakehouse, reader, subject, every)
     vacuumed = 0
     truncated: list[str] = []
     findings: list[Finding] = []
     checked: dict[str, int] = {}
     shared: dict[str, int] = {}
+    for found in common:
+        kind = found.partition(":")[0]
+        shared[kind] = shared.get(kind, 0) + 1
     scanned = 0
     verified: bool | None = None
     if retention == "immediate":
@@ -538,6 +576,19 @@ def erase(
     )
     _store_report(lakehouse, report)
     return report
+
+
+def _held_by_others(reader: _Reader, subject: _Subject) -> set[str]:
+    """The person's identifiers another customer's remaining record also holds (a family
+    e-mail): they are not suppressed, or that person's data would be held back too."""
+    others = reader.read("identity_records").filter(
+        ~_keys_expr(subject.keys, "source", "source_record_id")
+    )
+    held: set[str] = set()
+    for column in ("email", "phone", "user_id", "anonymous_id"):
+        values = others.get_column(column).drop_nulls().str.strip_chars().to_list()
+        held.update(f"{column}:{v}" for v in values if v)
+    return subject.identifiers & held
 
 
 def _suppress(
@@ -799,7 +850,10 @@ def export_subject(lakehouse: Lakehouse, settings: Settings, identifier: str) ->
     hash_of = settings.privacy.hash_identifier
     hashes = {hash_of(i) for i in subject.identifiers}
     if not subject.found and _events_of(reader, subject).height == 0:
-        ledger = reader.read("consent_ledger", _in("subject_hash", hashes))
+        ledger = reader.read(
+            "consent_ledger",
+            _in("subject_hash", hashes) | _in("customer_id", subject.customer_ids),
+        )
         if ledger.height == 0:
             raise SubjectNotFoundError("no data held for this identifier")
     cids = _in("customer_id", subject.customer_ids)

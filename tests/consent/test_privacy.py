@@ -13,7 +13,13 @@ from privacy_helpers import AT, World, build_world, files_holding, pick_person, 
 from cdp.config import Settings
 from cdp.ingest import ConsentRows
 from cdp.models import ConsentStatement
-from consent.privacy import PrivacyError, SubjectNotFoundError, erase, export_subject
+from consent.privacy import (
+    AmbiguousSubjectError,
+    PrivacyError,
+    SubjectNotFoundError,
+    erase,
+    export_subject,
+)
 from identity import resolve_lakehouse
 from pipelines import run_ingest
 from storage import TABLES, Lakehouse
@@ -333,6 +339,10 @@ def test_repeated_unknown_deferred_and_bad_requests(lake: tuple[Settings, Lakeho
         export_subject(lh, settings, email)
     unknown = erase(lh, settings, "email:nobody@nowhere.example", requested_by="dpo", settle_s=0)
     assert unknown.status == "not_found"
+    no_customer = erase(lh, settings, "customer_id:cus_nobody", requested_by="dpo", settle_s=0)
+    assert no_customer.status == "not_found" and no_customer.verified is True
+    with pytest.raises(SubjectNotFoundError):
+        export_subject(lh, settings, "customer_id:cus_nobody")
     nobody = settings.privacy.hash_identifier("email:nobody@nowhere.example")
     assert nobody in set(lh.read("suppression").get_column("identifier_hash").to_list())
     other = pick_person(lh)
@@ -351,6 +361,7 @@ def test_repeated_unknown_deferred_and_bad_requests(lake: tuple[Settings, Lakeho
     assert stored.get_column("status").to_list() == [
         "erased",
         "already_erased",
+        "not_found",
         "not_found",
         "erased",
     ]
@@ -412,3 +423,74 @@ def test_a_lakehouse_written_with_personal_statistics_is_cleaned_too(
     assert lh.read("identity_links").get_column("left_record_id").to_list() == [
         "0039OTHER000000001"
     ]
+
+
+def test_old_customer_ids_follow_merges_and_split_ids_are_refused(
+    lakehouse: Lakehouse, sample_settings: Settings
+) -> None:
+    lh = lakehouse
+    lh.upsert(
+        "identity_records",
+        [
+            {"source": "crm", "source_record_id": r, "deleted": False, "email": f"{r}@example.org"}
+            for r in ("rec-a1", "rec-a2", "rec-b1")
+        ],
+    )
+    lh.append(
+        "identity_map",
+        [
+            {"source": "crm", "source_record_id": "rec-a1", "customer_id": "cus_a"},
+            {"source": "crm", "source_record_id": "rec-a2", "customer_id": "cus_a"},
+            {"source": "crm", "source_record_id": "rec-b1", "customer_id": "cus_b"},
+        ],
+    )
+    lh.append(
+        "identity_merges",
+        [
+            {"old_customer_id": "cus_old", "new_customer_id": "cus_a", "reason": "merge", "at": AT},
+            {"old_customer_id": "cus_x", "new_customer_id": "cus_a", "reason": "split", "at": AT},
+            {"old_customer_id": "cus_x", "new_customer_id": "cus_b", "reason": "split", "at": AT},
+        ],
+    )
+    with pytest.raises(PrivacyError, match="split"):
+        erase(lh, sample_settings, "customer_id:cus_x", requested_by="dpo", settle_s=0)
+    doc = export_subject(lh, sample_settings, "customer_id:cus_old")
+    assert doc["customer_ids"] == ["cus_a", "cus_old"]  # not cus_x: it was cus_b's too
+    report = erase(lh, sample_settings, "customer_id:cus_old", requested_by="dpo", settle_s=0)
+    assert report.rows_deleted["identity_records"] == 2 and report.verified is True
+    assert lh.read("identity_map").get_column("customer_id").to_list() == ["cus_b"]
+
+
+def test_an_identifier_of_several_customers_is_refused(
+    lakehouse: Lakehouse, sample_settings: Settings
+) -> None:
+    lh = lakehouse
+    shared = "family@example.org"
+    lh.upsert(
+        "identity_records",
+        [
+            {"source": "crm", "source_record_id": r, "deleted": False, "email": shared}
+            for r in ("rec-mum", "rec-son")
+        ],
+    )
+    lh.append(
+        "identity_map",
+        [
+            {"source": "crm", "source_record_id": "rec-mum", "customer_id": "cus_mum"},
+            {"source": "crm", "source_record_id": "rec-son", "customer_id": "cus_son"},
+        ],
+    )
+    with pytest.raises(AmbiguousSubjectError):
+        erase(lh, sample_settings, f"email:{shared}", requested_by="dpo", settle_s=0)
+    with pytest.raises(AmbiguousSubjectError):
+        export_subject(lh, sample_settings, f"email:{shared}")
+    assert lh.count("identity_records") == 2 and lh.count("suppression") == 0
+    report = erase(lh, sample_settings, "crm:rec-son", requested_by="dpo", settle_s=0)
+    assert report.customer_ids == ("cus_son",) and report.verified is True
+    # the shared e-mail is the mother's too: neither suppressed (her records would be held
+    # back) nor searched for (her record still holds it)
+    assert report.shared_values == {"email": 1}
+    family = sample_settings.privacy.hash_identifier(f"email:{shared}")
+    assert family not in report.identifier_hashes
+    assert sample_settings.privacy.hash_identifier("crm:rec-son") in report.identifier_hashes
+    assert lh.read("identity_records").get_column("source_record_id").to_list() == ["rec-mum"]
