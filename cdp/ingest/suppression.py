@@ -24,9 +24,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+import polars as pl
 import pyarrow as pa
 
 from cdp.ingest.errors import IngestError
@@ -145,15 +146,10 @@ class SuppressionList:
                 "the suppression table holds erased identifiers but this writer has no privacy "
                 "settings to check inputs against it; build it with privacy=settings.privacy"
             )
-        found: set[tuple[int, str]] = set()
-        for row in _rows(events, "event_id"):
-            if self._any(record_identifiers(row), hashes):
-                found.add((row["_seq"], row["event_id"]))
+        found = self._blocked_rows(events, "event_id", hashes)
         identity = tables.get("identity_records")
-        if identity is not None:
-            for row in _rows(identity, "_event"):
-                if self._any(record_identifiers(row), hashes):
-                    found.add((row["_seq"], row["_event"]))
+        if identity is not None and identity.num_rows:
+            found |= self._blocked_rows(identity, "_event", hashes)
         consent = tables.get("consent_ledger")
         if consent is not None:
             for row in consent.select(["_seq", "_event", "subject_hash"]).to_pylist():
@@ -163,8 +159,42 @@ class SuppressionList:
             logger.info("%d input(s) held back: identifiers erased", len(found))
         return found
 
-    def _any(self, identifiers: Iterable[str], hashes: frozenset[str]) -> bool:
-        return any(self.hash(i) in hashes for i in identifiers)
+    def _blocked_rows(
+        self, table: pa.Table, key: str, hashes: frozenset[str]
+    ) -> set[tuple[int, str]]:
+        """``(seq, key)`` of the rows with a suppressed identifier. Each distinct
+        ``(type, value)`` of the batch is made an identifier (:func:`identifier`, as the erasure
+        does) and hashed once."""
+        names = ["_seq", key, *(c for c in _ID_COLUMNS if c in table.column_names)]
+        frame = pl.DataFrame(pl.from_arrow(table.select(names)))
+        base = [pl.col("_seq"), pl.col(key).alias("_key")]
+        parts = []
+        if "source" in frame.columns and "source_record_id" in frame.columns:
+            parts.append(
+                frame.select(
+                    *base, pl.col("source").alias("_kind"), pl.col("source_record_id").alias("_v")
+                )
+            )
+        for column in ("user_id", "anonymous_id", "email", "phone"):
+            if column in frame.columns:
+                parts.append(
+                    frame.select(*base, pl.lit(column).alias("_kind"), pl.col(column).alias("_v"))
+                )
+        if not parts:
+            return set()
+        pairs = pl.concat(parts).drop_nulls(["_kind", "_v"])
+        bad = []
+        for kind, value in pairs.select("_kind", "_v").unique().iter_rows():
+            found = identifier(kind, value)
+            if found is not None and self.hash(found) in hashes:
+                bad.append((kind, value))
+        if not bad:
+            return set()
+        hits = pairs.join(
+            pl.DataFrame(bad, schema={"_kind": pl.String, "_v": pl.String}, orient="row"),
+            on=["_kind", "_v"],
+        )
+        return set(hits.select("_seq", "_key").unique().iter_rows())
 
 
 _ID_COLUMNS: Final = (
@@ -175,8 +205,3 @@ _ID_COLUMNS: Final = (
     "email",
     "phone",
 )
-
-
-def _rows(table: pa.Table, key: str) -> list[dict[str, Any]]:
-    names = ["_seq", key, *(c for c in _ID_COLUMNS if c in table.column_names)]
-    return table.select(names).to_pylist()
