@@ -8,7 +8,9 @@ its events carry a suppressed identifier. Such an event is not written; it becom
 for, ``inputs == events + quarantine + duplicates`` still holds, but nothing of the person is
 kept); its ``identity_records`` and ``consent_ledger`` rows are dropped, and so is the
 ``raw_events`` row of its input (a landing batch body mixing several people's messages loses its
-raw copy; the other people's events are written).
+raw copy; the other people's events are written). An input rejected for another reason (a
+malformed line) has no parsed identifiers to check and is quarantined as any bad input is; an
+erasure deletes such rows when their payload holds one of the person's identifiers.
 
 The identifiers of an input (:func:`record_identifiers`, also used by the erasure, so both sides
 hash the same strings): ``<source>:<source_record_id>``, ``user_id:…``, ``anonymous_id:…`` of
