@@ -71,10 +71,12 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal, get_args
@@ -124,6 +126,7 @@ _PERSONAL_TABLES: Final = (
     "activation_log",
 )
 _MIN_RECORD_ID: Final = 6
+_SCAN_THREADS: Final = min(4, os.cpu_count() or 1)
 _MIN_NAME: Final = 5
 _UNMATCHABLE: Final = "\x00"
 
@@ -754,30 +757,34 @@ def _variants(value: str) -> set[bytes]:
 
 
 def _scan(lakehouse: Lakehouse, needles: Mapping[str, set[str]]) -> tuple[list[Finding], int]:
-    """Every file of every table, searched for the needles (see the module documentation)."""
+    """Every file of every table, searched for the needles (see the module documentation).
+    Files are read and searched on a few threads (Arrow releases the GIL while it decodes)."""
     raw_needles = [
         (kind, form) for kind, values in needles.items() for v in values for form in _variants(v)
     ]
     text_needles = [(kind, v) for kind, values in needles.items() for v in values]
-    findings: set[Finding] = set()
-    scanned = 0
     if not text_needles:
         return [], 0
-    for name in TABLES:
-        if not lakehouse.exists(name):
-            continue
-        for path in lakehouse.table_files(name):
-            data = lakehouse.read_file(name, path)
-            scanned += 1
-            where = _where(path)
-            low = data.lower()
-            for kind, form in raw_needles:
-                if form in low:
-                    findings.add(Finding(name, path, kind, where))
-            if path.endswith(".parquet"):
-                for kind in _parquet_hits(data, text_needles):
-                    findings.add(Finding(name, path, kind, where))
-    return sorted(findings, key=lambda f: (f.table, f.file, f.kind)), scanned
+    files = [
+        (name, path)
+        for name in TABLES
+        if lakehouse.exists(name)
+        for path in lakehouse.table_files(name)
+    ]
+
+    def search(item: tuple[str, str]) -> list[Finding]:
+        name, path = item
+        data = lakehouse.read_file(name, path)
+        where = _where(path)
+        low = data.lower()
+        kinds = {kind for kind, form in raw_needles if form in low}
+        if path.endswith(".parquet"):
+            kinds |= _parquet_hits(data, text_needles)
+        return [Finding(name, path, kind, where) for kind in kinds]
+
+    with ThreadPoolExecutor(max_workers=_SCAN_THREADS) as pool:
+        findings = {f for found in pool.map(search, files) for f in found}
+    return sorted(findings, key=lambda f: (f.table, f.file, f.kind)), len(files)
 
 
 def _where(path: str) -> Literal["data", "log", "checkpoint", "other"]:
@@ -790,7 +797,11 @@ def _parquet_hits(data: bytes, needles: list[tuple[str, str]]) -> set[str]:
     """Kinds of needle found in the decoded values of a Parquet file (one regular expression
     over each string column; the kinds are told apart only in a column that matched)."""
     try:
-        table = pq.read_table(io.BytesIO(data))
+        schema = pq.read_schema(io.BytesIO(data))
+        texts = [f.name for f in schema if _has_text(f.type)]
+        if not texts:
+            return set()
+        table = pq.read_table(io.BytesIO(data), columns=texts)
     except (pa.ArrowInvalid, OSError):
         return {"unreadable"}
     anything = "|".join(re.escape(v) for _, v in needles)
@@ -808,6 +819,21 @@ def _parquet_hits(data: bytes, needles: list[tuple[str, str]]) -> set[str]:
                 ):
                     found.add(kind)
     return found
+
+
+def _has_text(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        return _has_text(kind.value_type)
+    if pa.types.is_struct(kind) or pa.types.is_map(kind) or pa.types.is_list(kind):
+        return any(_has_text(kind.field(i).type) for i in range(kind.num_fields))
+    if pa.types.is_large_list(kind):
+        return _has_text(kind.value_type)
+    return (
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+    )
 
 
 def _leaves(array: pa.Array) -> Iterator[pa.Array]:

@@ -153,6 +153,7 @@ class Lakehouse:
         self.storage_options: dict[str, str] | None = dict(storage_options or {}) or None
         self.tables = dict(tables or TABLES)
         self._cache: dict[str, DeltaTable] = {}
+        self._filesystems: dict[str, pafs.FileSystem] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -572,8 +573,12 @@ class Lakehouse:
         return removed
 
     def _filesystem(self, name: str) -> pafs.FileSystem:
-        handler = DeltaStorageHandler(self.uri(name), options=self.storage_options)
-        return pafs.PyFileSystem(handler)
+        with self._lock:
+            found = self._filesystems.get(name)
+            if found is None:
+                handler = DeltaStorageHandler(self.uri(name), options=self.storage_options)
+                found = self._filesystems[name] = pafs.PyFileSystem(handler)
+            return found
 
     def table_files(self, name: str) -> list[str]:
         """Paths (relative to the table) of every file of the table: data files, whether the
