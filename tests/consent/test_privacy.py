@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -494,3 +495,26 @@ def test_an_identifier_of_several_customers_is_refused(
     assert family not in report.identifier_hashes
     assert sample_settings.privacy.hash_identifier("crm:rec-son") in report.identifier_hashes
     assert lh.read("identity_records").get_column("source_record_id").to_list() == ["rec-mum"]
+
+
+def test_a_consent_store_running_through_an_erasure_denies_the_person_and_serves_others(
+    lake: tuple[Settings, Lakehouse],
+) -> None:
+    from consent import ConsentStore
+
+    settings, lh = lake
+    person = pick_person(lh)
+    other = _add_downstream_rows(settings, lh, person)
+    store = ConsentStore(lh, settings, check_interval=timedelta(0))
+    email = f"email:{sorted(person['emails'])[0]}"
+    before = store.decide(email, "email_marketing")
+    assert "ERASED" not in before.reason_codes
+
+    erase(lh, settings, email, requested_by="dpo", settle_s=0)
+
+    after = store.decide(f"customer_id:{person['customer_id']}", "email_marketing")
+    assert not after.allowed and "ERASED" in after.reason_codes
+    assert "ERASED" in store.decide(email, "email_marketing").reason_codes
+    theirs = store.decide(f"customer_id:{other}", "email_marketing")
+    assert "ERASED" not in theirs.reason_codes
+    assert "STATE_UNAVAILABLE" not in theirs.reason_codes
