@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api import collector, health, metrics
 from api._metrics import Metrics, MetricsMiddleware
 from api._segment import CollectorOptions, WriteKeys, is_collector_path
+from api.auth import ApiKeys
 from api.errors import install_error_handlers
 from cdp import __version__
 from cdp.config import Settings
@@ -93,6 +94,7 @@ def create_app(
     app.state.settings = settings
     app.state.landing = landing
     app.state.write_keys = write_keys
+    app.state.api_keys = ApiKeys.from_settings(settings)
     app.state.collector_options = options or CollectorOptions()
     app.state.metrics = Metrics()
     install_error_handlers(app)

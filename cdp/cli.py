@@ -41,8 +41,10 @@ app = typer.Typer(
 )
 identity_app = typer.Typer(help="Resolve, explain and override customer identities.")
 segments_app = typer.Typer(help="Build and inspect segments.")
+privacy_app = typer.Typer(help="Erase (GDPR Art. 17) or export (Art. 15/20) a person's data.")
 app.add_typer(identity_app, name="identity", no_args_is_help=True)
 app.add_typer(segments_app, name="segments", no_args_is_help=True)
+app.add_typer(privacy_app, name="privacy", no_args_is_help=True)
 
 out = Console()
 err = Console(stderr=True)
@@ -241,7 +243,12 @@ def demo(
     from pipelines import run_ingest
 
     out.rule("3. ingest (Bytewax → Delta, exactly-once, lossless)")
-    patterns = {"crm": "crm/*.csv", "erp": "erp/*.csv", "web": "web/*.jsonl"}
+    patterns = {
+        "crm": "crm/*.csv",
+        "erp": "erp/*.csv",
+        "web": "web/*.jsonl",
+        "preferences": "consent/*.jsonl",
+    }
     for source, pattern in patterns.items():
         if source not in settings.sources:
             continue
@@ -250,7 +257,7 @@ def demo(
             ingested = run_ingest(settings, source, files, progress=update)
         quarantined = ", ".join(f"{k} {v:,}" for k, v in sorted(ingested.quarantined.items()))
         out.print(
-            f"  {source:<4} {ingested.inputs:>8,} inputs → {ingested.events:>8,} events, "
+            f"  {source:<11} {ingested.inputs:>8,} inputs → {ingested.events:>8,} events, "
             f"{ingested.duplicates:,} duplicates, {ingested.skipped:,} already ingested, "
             f"quarantine: {quarantined or 'none'}"
             f"  ({'reconciled' if ingested.reconciled else 'NOT RECONCILED'})"
@@ -258,11 +265,12 @@ def demo(
 
     import polars as pl
 
-    from identity import pairwise_scores, resolve_lakehouse
+    from identity import ResolveSettings, pairwise_scores, resolve_lakehouse
 
     out.rule("4. identity resolution (Splink, precision first)")
     with _progress("resolving identities"):
-        resolved = resolve_lakehouse(lakehouse)
+        engine = ResolveSettings.from_settings(settings)
+        resolved = resolve_lakehouse(lakehouse, settings=engine)
     scores = pairwise_scores(
         lakehouse.read("identity_map"),
         pl.read_csv(data_dir / "ground_truth.csv", infer_schema=False),
@@ -275,7 +283,11 @@ def demo(
     )
     out.print("  why two records are (not) one customer: cdp identity explain crm:<Id> erp:<KUNNR>")
     out.rule("next")
-    out.print("  consent ledger and gate: arrives with issue #5; segments and Dagster: later")
+    out.print(
+        f"  consent: {lakehouse.count('consent_ledger'):,} statements in consent_ledger, "
+        f"{lakehouse.count('consent_state'):,} subject × purpose rows in consent_state"
+    )
+    out.print("  segments and Dagster: later")
     out.print("  try: cdp tables · cdp serve · cdp stream · cdp identity explain A B")
 
 
@@ -355,13 +367,14 @@ def identity_resolve(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Resolve all identity_records into identity_map, identity_links and identity_merges."""
-    from identity import resolve_lakehouse
+    from identity import ResolveSettings, resolve_lakehouse
     from storage import Lakehouse
 
-    lakehouse = Lakehouse.from_settings(state.settings())
+    settings = state.settings()
+    lakehouse = Lakehouse.from_settings(settings)
     lakehouse.init()
-    with _progress("resolving identities"):
-        report = resolve_lakehouse(lakehouse)
+    with _progress(f"resolving identities ({settings.identity.backend})"):
+        report = resolve_lakehouse(lakehouse, settings=ResolveSettings.from_settings(settings))
     values = report.as_dict()
     if as_json:
         import json
@@ -381,11 +394,14 @@ def identity_explain(
     b: Annotated[str, typer.Argument(help="Second record (source:record_id).")],
 ) -> None:
     """Explain why two records are or are not the same customer (match-weight breakdown)."""
-    from identity import explain_records, format_explanation
+    from identity import ResolveSettings, explain_records, format_explanation
     from storage import Lakehouse
 
-    lakehouse = Lakehouse.from_settings(state.settings())
-    out.print(format_explanation(explain_records(lakehouse, a, b)), highlight=False)
+    settings = state.settings()
+    lakehouse = Lakehouse.from_settings(settings)
+    engine = ResolveSettings.from_settings(settings)
+    why = explain_records(lakehouse, a, b, settings=engine)
+    out.print(format_explanation(why), highlight=False)
 
 
 @identity_app.command("override")
@@ -414,6 +430,90 @@ def identity_override(
     lakehouse.init()
     override_id = add_override(lakehouse, kind, a, b, reason=reason, by=by)  # type: ignore[arg-type]
     out.print(f"override {override_id} recorded; it applies from the next `cdp identity resolve`")
+
+
+@privacy_app.command("erase")
+def privacy_erase(
+    identifier: Annotated[
+        str, typer.Argument(help="type:value (email:…, phone:…, customer_id:…, crm:<id>…).")
+    ],
+    requested_by: Annotated[str, typer.Option("--requested-by", help="Who asked (kept).")],
+    request_id: Annotated[
+        str | None, typer.Option("--request-id", help="Your ticket id (default: a new UUID).")
+    ] = None,
+    retention: Annotated[
+        str, typer.Option(help="immediate (vacuum now, verify) | deferred (next routine vacuum).")
+    ] = "immediate",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Erase a person everywhere, keep hashed suppression and consent proof, verify the files."""
+    from consent.privacy import erase
+    from storage import Lakehouse
+
+    if retention not in ("immediate", "deferred"):
+        _fail("--retention must be immediate or deferred")
+    settings = state.settings()
+    lakehouse = Lakehouse.from_settings(settings)
+    lakehouse.init()
+    with _progress("erasing"):
+        report = erase(
+            lakehouse,
+            settings,
+            identifier,
+            request_id=request_id,
+            requested_by=requested_by,
+            retention=retention,  # type: ignore[arg-type]
+        )
+    if as_json:
+        import json
+
+        out.print_json(json.dumps(report.to_json()))
+    else:
+        table = Table("", "value", title=f"erasure {report.request_id}: {report.status}")
+        table.add_row("customers", ", ".join(report.customer_ids) or "—")
+        table.add_row("identifiers suppressed (hashed)", str(len(report.identifier_hashes)))
+        for name, count in sorted(report.rows_deleted.items()):
+            if count:
+                table.add_row(f"rows deleted: {name}", f"{count:,}")
+        for name, count in sorted(report.rows_redacted.items()):
+            table.add_row(f"rows kept pseudonymous: {name}", f"{count:,}")
+        table.add_row("files vacuumed", f"{report.files_vacuumed:,}")
+        table.add_row("log history truncated", ", ".join(report.history_truncated) or "—")
+        table.add_row("files scanned", f"{report.files_scanned:,}")
+        verdict = {True: "nothing found", False: "FOUND", None: "not run (deferred)"}
+        table.add_row("verification", verdict[report.verified])
+        out.print(table)
+    if report.verified is False:
+        kinds = sorted({f"{f.kind} in {f.table} ({f.where})" for f in report.findings})
+        _fail(f"erasure {report.request_id} left values behind: {'; '.join(kinds)}")
+
+
+@privacy_app.command("export")
+def privacy_export(
+    identifier: Annotated[
+        str, typer.Argument(help="type:value (email:…, phone:…, customer_id:…, crm:<id>…).")
+    ],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the JSON here (default: stdout).")
+    ] = None,
+) -> None:
+    """Everything held about a person, as JSON (with the tables and versions read)."""
+    import json
+
+    from consent.privacy import export_subject
+    from storage import Lakehouse
+
+    settings = state.settings()
+    lakehouse = Lakehouse.from_settings(settings)
+    document = json.dumps(export_subject(lakehouse, settings, identifier), indent=2)
+    if out_file is None:
+        sys.stdout.write(document + "\n")
+        return
+    try:
+        out_file.write_text(document + "\n", encoding="utf-8")
+    except OSError as e:
+        _fail(f"cannot write {out_file}: {e.strerror}")
+    err.print(f"written to {out_file}")
 
 
 @segments_app.command("build")

@@ -1,10 +1,33 @@
 """Consent engine (domain): the bitemporal ledger and the one default-deny gate.
 
-Framework-free functions over Arrow/Polars data; built by the consent issue.
+Framework-free functions over Arrow/Polars data: the gate (:mod:`consent.gate`), the store that
+keeps its state current over the lakehouse (:mod:`consent.store`) and the activation log
+(:mod:`consent.activation`).
 """
 
 from __future__ import annotations
 
-from consent.gate import ConsentError, ConsentState, Decision, build_state, decide, decide_many
+from consent.activation import ActivationLog, ActivationType
+from consent.gate import (
+    ConsentError,
+    ConsentState,
+    Decision,
+    build_state,
+    decide,
+    decide_many,
+    extend_state,
+)
+from consent.store import ConsentStore
 
-__all__ = ["ConsentError", "ConsentState", "Decision", "build_state", "decide", "decide_many"]
+__all__ = [
+    "ActivationLog",
+    "ActivationType",
+    "ConsentError",
+    "ConsentState",
+    "ConsentStore",
+    "Decision",
+    "build_state",
+    "decide",
+    "decide_many",
+    "extend_state",
+]

@@ -9,9 +9,10 @@ comments (``R1``…) are the numbers of ``docs/consent-rules.md``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -32,6 +33,7 @@ __all__ = [
     "build_state",
     "decide",
     "decide_many",
+    "extend_state",
 ]
 
 logger = logging.getLogger(__name__)
@@ -93,6 +95,8 @@ class Decision:
     subject: str
     decided_at: datetime
     destination: str | None = None
+    #: The customer the subject resolved to in the identity state used (None: no customer).
+    customer_id: str | None = None
 
 
 # One indexed statement: (captured_at, priority, rank, consent_id, status, subject_hash,
@@ -163,6 +167,8 @@ def _utc(value: datetime | None) -> datetime:
 
 def _identity_pairs(
     identities: Mapping[str, Iterable[str]] | pl.DataFrame | None,
+    *,
+    normalized: bool = False,
 ) -> list[tuple[str, str]]:
     """``(customer_id, normalized type:value)`` pairs from a mapping or identity_map rows."""
     if identities is None:
@@ -177,6 +183,8 @@ def _identity_pairs(
             items = ((c, f"{s}:{r}") for c, s, r in rows)
     else:
         items = ((c, i) for c, ids in identities.items() for i in ids)
+    if normalized:
+        return list(items)
     for customer, identifier in items:
         kind, value = parse_identifier(identifier)
         pairs.append((customer, f"{kind}:{value}"))
@@ -193,6 +201,8 @@ def build_state(
     fresh_at: datetime | None = None,
     max_staleness: timedelta = DEFAULT_MAX_STALENESS,
     versions: Mapping[str, int] | None = None,
+    hash_cache: MutableMapping[str, str] | None = None,
+    normalized: bool = False,
 ) -> ConsentState:
     """Index ledger rows by owner and purpose.
 
@@ -201,21 +211,17 @@ def build_state(
     (``customer_id``, ``identifier``). ``suppressed`` holds ``suppression.identifier_hash``
     values. ``fresh_at`` is the instant up to which the ledger read is complete (default now);
     ``versions`` the table versions read (recorded in every decision).
+    ``hash_cache`` (identifier -> keyed hash, owned by the caller and only ever used with one
+    hash key) saves re-hashing identifiers between builds; ``normalized`` says the
+    ``identities`` are already normalized ``type:value`` strings (not parsed again).
     Raises :class:`ConsentError` when the ledger lacks a column the gate reads.
     """
-    missing = [c for c in LEDGER_COLUMNS if c not in ledger.columns]
-    by_customer_id = (
-        pl.when(pl.col("subject_type") == "customer_id").then(pl.col("subject_value"))
-        if {"subject_type", "subject_value"} <= set(ledger.columns)
-        else pl.lit(None, dtype=pl.String)
-    )
-    if missing:
-        raise ConsentError(f"consent ledger lacks columns: {', '.join(missing)}")
+    _check_columns(ledger)
     privacy = privacy or PrivacySettings()
-    hash_of = privacy.hash_identifier
+    hash_of = _hasher(privacy, hash_cache)
     owner_of_hash: dict[str, str] = {}
     by_customer: dict[str, set[str]] = {}
-    for customer, identifier in _identity_pairs(identities):
+    for customer, identifier in _identity_pairs(identities, normalized=normalized):
         hashed = hash_of(identifier)
         owner_of_hash[hashed] = customer
         by_customer.setdefault(customer, set()).add(hashed)
@@ -230,27 +236,7 @@ def build_state(
         hashed = hash_of(f"customer_id:{customer}")
         owner_of_hash[hashed] = customer
         by_customer[customer].add(hashed)
-    ts = pl.Datetime("us", "UTC")
-    frame = ledger.select(*LEDGER_COLUMNS, _by_id=by_customer_id).with_columns(
-        pl.col(c).cast(ts) for c in ("captured_at", "expires_at", "recorded_at")
-    )
-    hash_map = pl.DataFrame(
-        {"subject_hash": list(owner_of_hash), "_mapped": list(owner_of_hash.values())},
-        schema={"subject_hash": pl.String, "_mapped": pl.String},
-    )
-    frame = (
-        frame.join(hash_map, on="subject_hash", how="left", maintain_order="left")
-        .with_columns(
-            owner=pl.coalesce(
-                "_mapped", "_by_id", "customer_id", pl.lit(_UNRESOLVED) + pl.col("subject_hash")
-            ),
-            priority=pl.col("status").replace_strict(_PRIORITY, default=-1, return_dtype=pl.Int8),
-            _rid=pl.col("consent_id").rank("dense", descending=True).cast(pl.Int64),
-        )
-        .drop("_mapped", "_by_id")
-        .filter(pl.col("priority") >= 0)
-        .sort("owner", "captured_at", "priority", "_rid")  # R6 order, kept by decide_many
-    )
+    frame = _prepare(ledger, owner_of_hash)
     for owner, hashed in frame.select("owner", "subject_hash").unique().iter_rows():
         if not owner.startswith(_UNRESOLVED):
             by_customer.setdefault(owner, set()).add(hashed)
@@ -261,22 +247,7 @@ def build_state(
         for h in frame.get_column("subject_hash").unique().to_list()
         if h in suppressed_set
     )
-    index: dict[tuple[str, str], list[_Row]] = {}
-    cols: tuple[str, ...] = (
-        "owner",
-        "purpose",
-        "captured_at",
-        "priority",
-        "_rid",
-        "consent_id",
-        "status",
-    )
-    cols += ("subject_hash", "channel", "expires_at", "recorded_at")
-    for owner, purpose, *rest in frame.select(cols).iter_rows():
-        row: _Row = tuple(rest)
-        index.setdefault((owner, purpose), []).append(row)
-    for rows in index.values():
-        rows.sort(key=_order_key)
+    index = _build_index(frame)
     logger.debug("consent state built: %d statements, %d customers", frame.height, len(by_customer))
     return ConsentState(
         purposes=dict(purposes),
@@ -291,6 +262,204 @@ def build_state(
         versions=dict(versions or {}),
         _index=index,
     )
+
+
+def _hasher(
+    privacy: PrivacySettings, cache: MutableMapping[str, str] | None
+) -> Callable[[str], str]:
+    """``privacy.hash_identifier`` (HMAC-SHA256) with the key schedule done once.
+
+    The inner and outer SHA-256 states of the key are computed once and copied per
+    identifier (RFC 2104), which is what ``hmac`` does, without its per-call setup.
+    """
+    key = privacy.hash_key.encode()
+    block = hashlib.sha256().block_size
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def hash_of(identifier: str) -> str:
+        if cache is not None:
+            found = cache.get(identifier)
+            if found is not None:
+                return found
+        i = inner.copy()
+        i.update(identifier.encode())
+        o = outer.copy()
+        o.update(i.digest())
+        digest = o.hexdigest()
+        if cache is not None:
+            cache[identifier] = digest
+        return digest
+
+    return hash_of
+
+
+def _build_index(frame: pl.DataFrame) -> dict[tuple[str, str], list[_Row]]:
+    """(owner, purpose) -> statements in R6 order, cut from one sorted pass over the frame."""
+    ordered = frame.select(_INDEX_COLUMNS).sort(
+        "owner", "purpose", "captured_at", "priority", "_rid", maintain_order=True
+    )
+    if ordered.height == 0:
+        return {}
+    bounds = (
+        ordered.select(
+            g=pl.struct("owner", "purpose").rle_id(),
+        )
+        .with_row_index("i")
+        .group_by("g", maintain_order=True)
+        .agg(start=pl.col("i").first(), end=pl.col("i").last() + 1)
+    )
+    starts = bounds.get_column("start").to_list()
+    ends = bounds.get_column("end").to_list()
+    owners = ordered.get_column("owner").gather(starts).to_list()
+    purposes = ordered.get_column("purpose").gather(starts).to_list()
+    rows: list[_Row] = ordered.select(_INDEX_COLUMNS[2:]).rows()
+    return {(o, p): rows[a:b] for o, p, a, b in zip(owners, purposes, starts, ends, strict=True)}
+
+
+def _check_columns(ledger: pl.DataFrame) -> None:
+    missing = [c for c in LEDGER_COLUMNS if c not in ledger.columns]
+    if missing:
+        raise ConsentError(f"consent ledger lacks columns: {', '.join(missing)}")
+
+
+def _prepare(ledger: pl.DataFrame, owner_of_hash: Mapping[str, str]) -> pl.DataFrame:
+    """Ledger rows with their ``owner``, ``priority`` and ``_rid``, in R6 order."""
+    by_customer_id = (
+        pl.when(pl.col("subject_type") == "customer_id").then(pl.col("subject_value"))
+        if {"subject_type", "subject_value"} <= set(ledger.columns)
+        else pl.lit(None, dtype=pl.String)
+    )
+    ts = pl.Datetime("us", "UTC")
+    frame = ledger.select(*LEDGER_COLUMNS, _by_id=by_customer_id).with_columns(
+        pl.col(c).cast(ts) for c in ("captured_at", "expires_at", "recorded_at")
+    )
+    hash_map = pl.DataFrame(
+        {"subject_hash": list(owner_of_hash), "_mapped": list(owner_of_hash.values())},
+        schema={"subject_hash": pl.String, "_mapped": pl.String},
+    )
+    return (
+        frame.join(hash_map, on="subject_hash", how="left", maintain_order="left")
+        .with_columns(
+            owner=pl.coalesce(
+                "_mapped", "_by_id", "customer_id", pl.lit(_UNRESOLVED) + pl.col("subject_hash")
+            ),
+            priority=pl.col("status").replace_strict(_PRIORITY, default=-1, return_dtype=pl.Int8),
+            _rid=pl.col("consent_id").rank("dense", descending=True).cast(pl.Int64),
+        )
+        .drop("_mapped", "_by_id")
+        .filter(pl.col("priority") >= 0)
+        # R6 order within each owner, kept by decide_many (extend_state keeps each owner's
+        # rows together and in this order; the order between owners does not matter).
+        .sort("owner", "captured_at", "priority", "_rid")
+    )
+
+
+_INDEX_COLUMNS: Final[tuple[str, ...]] = (
+    "owner",
+    "purpose",
+    "captured_at",
+    "priority",
+    "_rid",
+    "consent_id",
+    "status",
+    "subject_hash",
+    "channel",
+    "expires_at",
+    "recorded_at",
+)
+
+
+def extend_state(
+    state: ConsentState,
+    ledger: pl.DataFrame,
+    *,
+    fresh_at: datetime | None = None,
+    versions: Mapping[str, int] | None = None,
+) -> ConsentState:
+    """``state`` with appended ledger rows added (same answers as a full :func:`build_state`).
+
+    For appends only, under the same identities and suppression: rows whose ``consent_id``
+    the state already holds are skipped (a replayed or re-read statement). The statements of
+    the touched owners are re-ranked among themselves: ``_rid`` ranks are only compared
+    within one owner, so local ranks order them the same way. Costs O(rows of the touched
+    owners) plus one pass over the ledger frame (no full sort, no re-indexing).
+    """
+    _check_columns(ledger)
+    if not state.available:
+        raise ConsentError("cannot extend an unavailable consent state")
+    if ledger.height == 0:
+        return replace(
+            state,
+            fresh_at=_utc(fresh_at) if fresh_at is not None else state.fresh_at,
+            versions=dict(versions) if versions is not None else dict(state.versions),
+        )
+    hashes = ledger.get_column("subject_hash").unique().to_list()
+    mapped = {h: state.owner_of_hash[h] for h in hashes if h in state.owner_of_hash}
+    fresh = _prepare(ledger, mapped).unique(subset="consent_id", keep="first", maintain_order=True)
+    # A re-read statement has the same consent_id, hence the same subject and owner: only the
+    # rows of the owners touched need to be looked at (never the whole ledger).
+    owners = fresh.get_column("owner").unique().implode()
+    mine = state.ledger.filter(pl.col("owner").is_in(owners))
+    fresh = fresh.filter(~pl.col("consent_id").is_in(mine.get_column("consent_id").implode()))
+    if fresh.height == 0:
+        return replace(
+            state,
+            fresh_at=_utc(fresh_at) if fresh_at is not None else state.fresh_at,
+            versions=dict(versions) if versions is not None else dict(state.versions),
+        )
+    index = dict(state._index)  # the lists of touched pairs are replaced, never mutated
+    identifiers: dict[str, frozenset[str]] | Mapping[str, frozenset[str]] = state.identifiers
+    erased = set(state.erased_owners)
+    touched: dict[tuple[str, str], list[_Row]] = {}
+    for owner, purpose, *rest in fresh.select(_INDEX_COLUMNS).iter_rows():
+        key = (owner, purpose)
+        if key not in touched:
+            touched[key] = list(index.get(key, ()))
+        touched[key].append(tuple(rest))
+        hashed = rest[5]
+        if hashed in state.suppressed:  # as build_state: the owner and the bare identifier
+            erased.update((owner, _UNRESOLVED + hashed))
+        if not owner.startswith(_UNRESOLVED):
+            known = identifiers.get(owner, frozenset())
+            if hashed not in known:
+                if identifiers is state.identifiers:
+                    identifiers = dict(state.identifiers)
+                assert isinstance(identifiers, dict)
+                identifiers[owner] = known | {hashed}
+    for key, rows in touched.items():
+        index[key] = _rerank(rows)
+    # decide_many needs each owner's rows together, in R6 order (the order between owners
+    # does not matter): the touched owners' rows move to the end, re-ranked among themselves.
+    moved = (
+        pl.concat([mine, fresh.select(state.ledger.columns)], how="vertical")
+        .with_columns(_rid=pl.col("consent_id").rank("dense", descending=True).cast(pl.Int64))
+        .sort("owner", "captured_at", "priority", "_rid")
+    )
+    ledger_all = pl.concat(
+        [state.ledger.filter(~pl.col("owner").is_in(owners)), moved], how="vertical"
+    )
+    return replace(
+        state,
+        ledger=ledger_all,
+        identifiers=identifiers,
+        erased_owners=frozenset(erased),
+        fresh_at=_utc(fresh_at) if fresh_at is not None else state.fresh_at,
+        versions=dict(versions) if versions is not None else dict(state.versions),
+        _index=index,
+    )
+
+
+def _rerank(rows: list[_Row]) -> list[_Row]:
+    """The rows with ``_rid`` recomputed among themselves, sorted in R6 order."""
+    ids = sorted({r[3] for r in rows}, reverse=True)
+    rank = {cid: n for n, cid in enumerate(ids, start=1)}
+    out: list[_Row] = [(r[0], r[1], rank[r[3]], *r[3:]) for r in rows]
+    out.sort(key=_order_key)
+    return out
 
 
 def _order_key(row: _Row) -> tuple[datetime, int, int]:
@@ -394,7 +563,12 @@ def decide(
     at_ = _utc(at)
     as_of_ = _utc(as_of) if as_of is not None else None
 
-    def result(allowed: bool, reasons: tuple[str, ...], evidence: tuple[str, ...]) -> Decision:
+    def result(
+        allowed: bool,
+        reasons: tuple[str, ...],
+        evidence: tuple[str, ...],
+        owner: str | None = None,
+    ) -> Decision:
         return Decision(
             allowed=allowed,
             reason_codes=reasons,
@@ -404,6 +578,7 @@ def decide(
             subject=subject,
             decided_at=at_,
             destination=destination,
+            customer_id=None if owner is None or owner.startswith(_UNRESOLVED) else owner,
         )
 
     problem = _state_problem(state, at_, as_of_)  # R1
@@ -419,7 +594,7 @@ def decide(
             owner.startswith(_UNRESOLVED) and owner[1:] in state.suppressed
         )
     ):
-        return result(False, ("ERASED",), ())
+        return result(False, ("ERASED",), (), owner)
     allowed, reasons, evidence = _evaluate(
         state.statements(owner, purpose),
         purpose=spec,
@@ -428,7 +603,7 @@ def decide(
         at=at_,
         as_of=as_of_,
     )
-    return result(allowed, reasons, evidence)
+    return result(allowed, reasons, evidence, owner)
 
 
 def _list(*items: pl.Expr) -> pl.Expr:

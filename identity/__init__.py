@@ -12,10 +12,13 @@ Framework-free functions over Arrow/Polars data (DESIGN §7):
 * :class:`IncrementalResolver` - one new record -> a customer in milliseconds
 * :mod:`identity.web` - web identity evidence from ``events``: the identity graph (ids seen
   together, aliases) and each web identity's accumulated ``identify`` traits
+* :class:`ResolveSettings` ``backend="spark"`` runs Splink on Spark (:class:`SparkSettings`);
+  :func:`spark_session` holds one session open across several runs
 """
 
 from __future__ import annotations
 
+from identity._spark import spark_session
 from identity.errors import IdentityError, InvalidSettingsError
 from identity.evaluate import pairwise_scores
 from identity.explain import Explanation, explain
@@ -31,7 +34,7 @@ from identity.service import (
     resolve_customer_id,
     resolve_lakehouse,
 )
-from identity.settings import ResolveSettings
+from identity.settings import ResolveSettings, SparkSettings
 
 __all__ = [
     "Assignment",
@@ -43,6 +46,7 @@ __all__ = [
     "Resolution",
     "ResolveReport",
     "ResolveSettings",
+    "SparkSettings",
     "add_override",
     "deactivate_override",
     "explain",
@@ -52,4 +56,5 @@ __all__ = [
     "resolve",
     "resolve_customer_id",
     "resolve_lakehouse",
+    "spark_session",
 ]

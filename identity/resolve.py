@@ -188,42 +188,50 @@ def _score(
     """Splink-scored candidate pairs, the deterministic pairs with vetoes, the model JSON and
     the settings in force (with the profile learned from the data, when ``learn``)."""
     scoreable = int(stats["scoreable"])
+    stats["backend"] = settings.backend
     if scoreable < 2:
         stats["trained"] = []
         return empty_scored(), _python_vetoes(frame, det, settings.vetoes), None, settings
     model, train = _model_of(settings, scoreable)
-    scorer = SplinkScorer(frame, model, threads=settings.threads, vetoes=settings.vetoes)
-    stats["trained"] = (
-        scorer.train(seed=settings.seed, max_pairs_u=settings.max_pairs_u) if train else []
-    )
-    scored = scorer.predict(min_weight=settings.review_weight)
-    det = scorer.veto_pairs(det)
-    if settings.learn and scoreable >= settings.min_records_to_train:
-        learned = learn(
-            frame,
-            features_of(frame),
-            scored,
-            det,
-            rules=settings.vetoes,
-            match_weight=settings.match_weight,
-            require_personal=settings.require_personal,
+    with SplinkScorer(
+        frame,
+        model,
+        threads=settings.threads,
+        vetoes=settings.vetoes,
+        backend=settings.backend,
+        spark=settings.spark,
+    ) as scorer:
+        stats["trained"] = (
+            scorer.train(seed=settings.seed, max_pairs_u=settings.max_pairs_u) if train else []
         )
-        stats["learned"] = {
-            "vetoes_off": sorted(learned.vetoes_off),
-            "unique_sources": sorted(learned.unique_sources),
-            "home_pairs_two_people": list(learned.home_pairs),
-            "duplicate_share": learned.duplicate_share,
-        }
-        settings = dataclasses.replace(
-            settings,
-            vetoes=settings.vetoes - learned.vetoes_off,
-            unique_sources=settings.unique_sources | learned.unique_sources,
-        )
-        if learned.vetoes_off:
-            scorer.vetoes = settings.vetoes
-            scored = scorer.veto_pairs(scored.drop("veto_reason")).select(scored.columns)
-            det = scorer.veto_pairs(det.drop("veto_reason"))
-    return scored, det, scorer.model_json(), settings
+        scored = scorer.predict(min_weight=settings.review_weight)
+        det = scorer.veto_pairs(det)
+        if settings.learn and scoreable >= settings.min_records_to_train:
+            learned = learn(
+                frame,
+                features_of(frame),
+                scored,
+                det,
+                rules=settings.vetoes,
+                match_weight=settings.match_weight,
+                require_personal=settings.require_personal,
+            )
+            stats["learned"] = {
+                "vetoes_off": sorted(learned.vetoes_off),
+                "unique_sources": sorted(learned.unique_sources),
+                "home_pairs_two_people": list(learned.home_pairs),
+                "duplicate_share": learned.duplicate_share,
+            }
+            settings = dataclasses.replace(
+                settings,
+                vetoes=settings.vetoes - learned.vetoes_off,
+                unique_sources=settings.unique_sources | learned.unique_sources,
+            )
+            if learned.vetoes_off:
+                scorer.vetoes = settings.vetoes
+                scored = scorer.veto_pairs(scored.drop("veto_reason")).select(scored.columns)
+                det = scorer.veto_pairs(det.drop("veto_reason"))
+        return scored, det, scorer.model_json(), settings
 
 
 def _decide(
