@@ -77,6 +77,11 @@ class SubjectConsent:
     #: idempotency keys already seen (bounded; the ledger sink dedupes against the table too)
     seen: set[str] = field(default_factory=set)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> SubjectConsent:
+        # Bytewax snapshots the state at every epoch with deepcopy; the stored rows are never
+        # mutated (``apply`` stores copies and replaces whole entries), so they are shared.
+        return SubjectConsent(current=dict(self.current), seen=set(self.seen))
+
     def apply(self, rows: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], set[str]]:
         """Take ``rows``; return the new ones (not seen before) and the purposes whose winner
         changed."""

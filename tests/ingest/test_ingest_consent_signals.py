@@ -12,6 +12,7 @@ import pytest
 
 from cdp.config import ConfigError, Settings, parse_config
 from cdp.ingest import FileChunk, Processor, RawInput, process_message
+from cdp.ingest.consent import CONSENT_MODE_FIELDS, TCF_FIELDS, has_decoded_signals
 from cdp.ingest.readers import read_inputs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "consent"))
@@ -198,3 +199,53 @@ def test_consent_source_config(settings: Settings) -> None:
     with pytest.raises(ConfigError) as e:
         parse_config(bad)
     assert e.value.key_path == "sources.prefs.fields"
+
+
+def _reads_a_signal(context: dict[str, Any], properties: dict[str, Any] | None) -> bool:
+    """The places TCF_FIELDS / CONSENT_MODE_FIELDS name, walked generically."""
+
+    def lookup(container: Any, path: tuple[str, ...]) -> Any:
+        for key in path:
+            if not isinstance(container, dict):
+                return None
+            container = container.get(key)
+        return container
+
+    for where, path in TCF_FIELDS:
+        value = lookup(context if where == "context" else properties, path)
+        if value is not None and value != "":
+            return True
+    return any(lookup(context, path) is not None for path in CONSENT_MODE_FIELDS)
+
+
+_VALUES = [None, "", "x", {}, {"tcString": "y"}, 0, []]
+
+
+@pytest.mark.parametrize("value", _VALUES)
+@pytest.mark.parametrize(
+    "where",
+    [
+        ("context", ("consent", "tcfString")),
+        ("context", ("consent", "tcString")),
+        ("context", ("consent", "consentMode")),
+        ("context", ("consent", "categoryPreferences")),
+        ("context", ("tcf",)),
+        ("context", ("gdpr_consent",)),
+        ("context", ("consentMode",)),
+        ("context", ("googleConsentMode",)),
+        ("context", ("consentManagement",)),
+        ("properties", ("gdpr_consent",)),
+        ("properties", ("other",)),
+    ],
+)
+def test_the_signal_precheck_reads_exactly_the_documented_places(
+    where: tuple[str, tuple[str, ...]], value: Any
+) -> None:
+    container: dict[str, Any] = {}
+    target = container
+    for key in where[1][:-1]:
+        target = target.setdefault(key, {})
+    target[where[1][-1]] = value
+    context, properties = (container, None) if where[0] == "context" else ({}, container)
+    assert has_decoded_signals(context, properties) == _reads_a_signal(context, properties)
+    assert not has_decoded_signals({"consent": "not a mapping"}, ["gdpr_consent"])  # type: ignore[arg-type]
