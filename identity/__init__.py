@@ -10,6 +10,8 @@ Framework-free functions over Arrow/Polars data (DESIGN §7):
   :func:`explain_records` / :func:`format_explanation`, :func:`add_override`,
   :func:`resolve_customer_id`
 * :class:`IncrementalResolver` - one new record -> a customer in milliseconds
+* :func:`assign_new_records` / :class:`StreamAssigner` - the stream's assignment of new records
+  into ``identity_map`` between full resolutions (:mod:`identity.assign`)
 * :class:`ResolveSettings` ``backend="spark"`` runs Splink on Spark (:class:`SparkSettings`);
   :func:`spark_session` holds one session open across several runs
 """
@@ -17,6 +19,7 @@ Framework-free functions over Arrow/Polars data (DESIGN §7):
 from __future__ import annotations
 
 from identity._spark import spark_session
+from identity.assign import AssignmentStats, StreamAssigner, assign_new_records
 from identity.errors import IdentityError, InvalidSettingsError
 from identity.evaluate import pairwise_scores
 from identity.explain import Explanation, explain
@@ -36,6 +39,7 @@ from identity.settings import ResolveSettings, SparkSettings
 
 __all__ = [
     "Assignment",
+    "AssignmentStats",
     "Explanation",
     "IdentityError",
     "IncrementalResolver",
@@ -45,7 +49,9 @@ __all__ = [
     "ResolveReport",
     "ResolveSettings",
     "SparkSettings",
+    "StreamAssigner",
     "add_override",
+    "assign_new_records",
     "deactivate_override",
     "explain",
     "explain_records",

@@ -12,7 +12,8 @@ Inputs, merged into one processing and sink path (:mod:`pipelines._flow`):
 
 Consent statements go through the consent engine (:mod:`pipelines.consent`); web events are
 forwarded to the webhook destinations with ``forward: true``, gated per person
-(:mod:`pipelines.forward`).
+(:mod:`pipelines.forward`). New ``identity_records`` get their ``identity_map`` row from the
+incremental resolver, between full resolutions (:mod:`pipelines.identity_stream`).
 
 The sink commits at every epoch end (``IngestOptions.epoch_interval``, one second by default), so
 data is visible in about a second, exactly once across restarts; small files are compacted every
@@ -32,6 +33,7 @@ from bytewax.dataflow import Dataflow, Stream
 from cdp.config import Settings
 from cdp.ingest import Chunk, DeltaWriter, IngestOptions, IngestReport, IngestStats, Processor
 from cdp.landing import landing_root
+from identity import ResolveSettings, StreamAssigner
 from pipelines._flow import (
     default_recovery_dir,
     flow_name,
@@ -47,6 +49,7 @@ from pipelines.forward import (
     build_forwarders,
     forwarding_destinations,
 )
+from pipelines.identity_stream import IdentityAssignSink, IdentityRecordsTailSource
 from storage import Lakehouse
 
 __all__ = ["DEFAULT_STREAM_FLOW_ID", "build_stream_flow", "drop_folders", "run_stream"]
@@ -85,8 +88,14 @@ def build_stream_flow(
     drop_dir: Path | None = None,
     kafka: bool = True,
     forward: bool = True,
+    identity: bool = True,
+    assigner: StreamAssigner | None = None,
 ) -> Dataflow:
-    """The continuous dataflow (see the module documentation); ends once ``stop`` is set."""
+    """The continuous dataflow (see the module documentation); ends once ``stop`` is set.
+
+    ``identity``: assign new ``identity_records`` to customers (``assigner``: the one to use,
+    by default one over ``lakehouse`` with the ``identity`` settings of the configuration).
+    """
     options = options or IngestOptions()
     lakehouse = lakehouse or Lakehouse.from_settings(settings)
     marks = DurableMarks()
@@ -138,6 +147,12 @@ def build_stream_flow(
         ]
         batches = tails[0] if len(tails) == 1 else op.merge("forward_inputs", *tails)
         op.output("forward", batches, ForwardSink(forwarders))
+    if identity:
+        assigner = assigner or StreamAssigner(
+            lakehouse, settings=ResolveSettings.from_settings(settings)
+        )
+        tail = op.input("identity_tail", flow, IdentityRecordsTailSource(lakehouse, stop=stop))
+        op.output("identity_assign", tail, IdentityAssignSink(assigner))
     chunks = inputs[0] if len(inputs) == 1 else op.merge("inputs", *inputs)
     process_and_sink(
         chunks,
@@ -170,8 +185,12 @@ def run_stream(
     options: IngestOptions | None = None,
     landing_dir: Path | None = None,
     drop_dir: Path | None = None,
+    assigner: StreamAssigner | None = None,
 ) -> IngestReport:
     """Run the continuous dataflow until ``stop`` is set, or SIGINT/SIGTERM arrives.
+
+    New identity records are assigned to customers by ``assigner`` (default: one over the
+    configured lakehouse; see :mod:`pipelines.identity_stream`).
 
     Recovery state lives in ``recovery_dir`` (default: under ``<config folder>/.cdp/recovery/
     stream/``, one folder per set of inputs - a changed configuration starts a new state); a
@@ -200,6 +219,7 @@ def run_stream(
         stop=stop,
         landing_dir=landing_dir,
         drop_dir=drop_dir,
+        assigner=assigner,
     )
     if recovery and recovery_dir is None:
         recovery_dir = default_recovery_dir(settings, flow_id, _partition_keys(settings))
