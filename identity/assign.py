@@ -38,7 +38,7 @@ from identity.errors import IdentityError
 from identity.incremental import IncrementalResolver
 from identity.service import active_overrides, alias_pairs, latest_model, live_records
 from identity.settings import ResolveSettings
-from storage import TABLES, Lakehouse, TableMissingError
+from storage import TABLES, Lakehouse, StorageError, TableMissingError
 
 __all__ = ["AssignmentStats", "StreamAssigner", "assign_new_records", "latency_percentiles"]
 
@@ -61,6 +61,7 @@ class AssignmentStats:
     known: int = 0
     deleted: int = 0
     failed: int = 0
+    skipped_batches: int = 0
     builds: int = 0
     latencies: list[float] = field(default_factory=list)
 
@@ -73,6 +74,7 @@ class AssignmentStats:
             "known": self.known,
             "deleted": self.deleted,
             "failed": self.failed,
+            "skipped_batches": self.skipped_batches,
             "builds": self.builds,
             **latency_percentiles(self.latencies),
         }
@@ -227,11 +229,27 @@ class StreamAssigner:
         return True
 
     def process(self, records: Iterable[Mapping[str, Any]]) -> int:
-        """Refresh when needed, assign the new records, write their map rows; how many."""
-        self.refresh()
-        if self.resolver is None:
+        """Refresh when needed, assign the new records, write their map rows; how many.
+
+        Never raises for a model it cannot use or a failed write: it logs, forgets the
+        resolver and returns 0; the next call rebuilds, and the build assigns every live
+        record still without a map row (so a failed batch is caught up, not lost).
+        """
+        try:
+            self.refresh()
+            if self.resolver is None:
+                return 0
+            return self._write(records)
+        except (IdentityError, StorageError) as e:
+            self.stats.skipped_batches += 1
+            self.resolver, self._models_version = None, None
+            logger.warning(
+                "stream identity assignment skipped a batch (%s); it is retried at the next "
+                "build: %s",
+                type(e).__name__,
+                e,
+            )
             return 0
-        return self._write(records)
 
     def _write(self, records: Iterable[Mapping[str, Any]]) -> int:
         assert self.resolver is not None

@@ -8,7 +8,7 @@ import polars as pl
 from identity_helpers import frame, person
 from lakehouse_helpers import map_of, write_records
 
-from identity import StreamAssigner, assign_new_records, resolve_lakehouse
+from identity import ResolveSettings, StreamAssigner, assign_new_records, resolve_lakehouse
 from identity.incremental import IncrementalResolver
 from storage import Lakehouse
 
@@ -101,3 +101,21 @@ def test_stream_assigner_waits_catches_up_and_refreshes(lakehouse: Lakehouse) ->
     assert assigner.stats.builds == 2
     assert assigner.resolver is not None
     assert assigner.resolver.customer_of("crm:o1") == after["crm:o1"]
+
+
+def test_a_model_the_resolver_cannot_use_skips_without_raising(lakehouse: Lakehouse) -> None:
+    write_records(lakehouse, frame(person("crm", "a1", **ANNA)))
+    resolve_lakehouse(lakehouse)
+    row = lakehouse.read("identity_models").row(-1, named=True)
+    broken = {**row, "version": row["version"] + 1, "model_json": '{"comparisons": []}'}
+    lakehouse.append("identity_models", [broken])
+    arriving = frame(person("crm", "o1", **NEW))
+    write_records(lakehouse, arriving)
+    assigner = StreamAssigner(lakehouse)
+    assert assigner.process(_rows(arriving)) == 0  # logged, not raised
+    assert assigner.resolver is None and assigner.stats.skipped_batches == 1
+    assert "crm:o1" not in map_of(lakehouse)
+    resolve_lakehouse(lakehouse, settings=ResolveSettings(model_json=row["model_json"]))
+    assigner.process([])  # a usable model again: rebuilt, and the full run mapped o1 already
+    assert assigner.resolver is not None
+    assert assigner.resolver.customer_of("crm:o1") == map_of(lakehouse)["crm:o1"]
