@@ -10,7 +10,8 @@ module gives them one through a long-lived :class:`identity.IncrementalResolver`
 * :class:`StreamAssigner` - owns the resolver over a lakehouse: it is built after the first full
   resolution (before it there is no model and no map to match against: nothing is assigned, and
   the reason is logged once), rebuilt when a full resolution saves a new ``identity_models``
-  version, and at every (re)build the live records with no map row (arrived since that
+  version or records are deleted (:meth:`StreamAssigner.invalidate`: an erasure must not stay
+  in memory), and at every (re)build the live records with no map row (arrived since that
   resolution, or while the stream was down) are assigned first. Rows are written with an upsert
   keyed by ``(source, source_record_id)`` and ``newer_by="resolved_at"``: a replay rewrites the
   same rows (the rebuilt resolver knows what was written and returns the same ids), and a row
@@ -228,6 +229,11 @@ class StreamAssigner:
             self._write(pending.sort("updated_at", nulls_last=False).iter_rows(named=True))
         return True
 
+    def invalidate(self) -> None:
+        """Forget the resolver (records were deleted, e.g. an erasure): the next
+        :meth:`process` rebuilds it from the lakehouse."""
+        self.resolver, self._models_version = None, None
+
     def process(self, records: Iterable[Mapping[str, Any]]) -> int:
         """Refresh when needed, assign the new records, write their map rows; how many.
 
@@ -242,7 +248,7 @@ class StreamAssigner:
             return self._write(records)
         except (IdentityError, StorageError) as e:
             self.stats.skipped_batches += 1
-            self.resolver, self._models_version = None, None
+            self.invalidate()
             logger.warning(
                 "stream identity assignment skipped a batch (%s); it is retried at the next "
                 "build: %s",

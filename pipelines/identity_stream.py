@@ -7,7 +7,8 @@
   rows each commit added; its state is the last table version handled, so a restart resumes
   after it (a first start begins at the current version: the assigner catches up the records
   that have no map row when it builds). When a full resolution saves a new model it emits an
-  empty batch, so the assigner rebuilds even if no record arrives.
+  empty batch, so the assigner rebuilds even if no record arrives; a ``DELETE`` commit (an
+  erasure) emits a reset, so the resolver forgets the deleted records (it is rebuilt).
 * :class:`IdentityAssignSink` - runs the assigner on each batch: new records are assigned by the
   long-lived incremental resolver and upserted into ``identity_map`` (idempotent: a replay
   writes nothing twice). Before the first full resolution nothing is assigned (logged once).
@@ -19,8 +20,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote
 
 import pyarrow.parquet as pq
@@ -28,8 +30,10 @@ from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from typing_extensions import override
 
-from identity import StreamAssigner
 from storage import TABLES, Lakehouse
+
+if TYPE_CHECKING:
+    from identity import StreamAssigner
 
 __all__ = ["IdentityAssignSink", "IdentityRecordsTailSource"]
 
@@ -41,8 +45,8 @@ _FILE_COLUMNS: Final = tuple(n for n in TABLES[_TABLE].schema.names if n != "sou
 _ADDING_OPERATIONS: Final = frozenset({"WRITE", "MERGE", "CREATE OR REPLACE TABLE", "UPDATE"})
 _LOG_EVERY: Final = 1_000
 
-#: A batch: (identity_records version, rows that commit added)
-Batch = tuple[int, list[dict[str, Any]]]
+#: A batch: (identity_records version, rows that commit added, rebuild the resolver first)
+Batch = tuple[int, list[dict[str, Any]], bool]
 
 
 def _partition_source(uri: str) -> str | None:
@@ -91,7 +95,7 @@ class _TailPartition(StatefulSourcePartition[Batch, int]):
         self._started, self._models = True, models
         latest = self._latest(_TABLE)
         if latest <= self._version:
-            return [(self._version, [])] if tick else []
+            return [(self._version, [], False)] if tick else []
         version = self._version + 1  # one commit per batch
         if self._files is None:
             self._files = self._table_files(self._version)
@@ -100,15 +104,18 @@ class _TailPartition(StatefulSourcePartition[Batch, int]):
         self._files = current
         self._version = version
         self._next_awake = None  # more versions may be waiting
-        if self._operation(version, latest) not in _ADDING_OPERATIONS or not added:
-            return [(version, [])] if tick else []
+        operation = self._operation(version, latest)
+        if operation == "DELETE":
+            return [(version, [], True)]
+        if operation not in _ADDING_OPERATIONS or not added:
+            return [(version, [], False)] if tick else []
         rows: list[dict[str, Any]] = []
         for path in added:
             source = current[path]
             for row in pq.read_table(path, columns=list(_FILE_COLUMNS)).to_pylist():
                 row["source"] = source
                 rows.append(row)
-        return [(version, rows)]
+        return [(version, rows, False)]
 
     def _operation(self, version: int, latest: int) -> str | None:
         for entry in self._lakehouse.history(_TABLE, limit=latest - version + 1):
@@ -150,32 +157,47 @@ class IdentityRecordsTailSource(FixedPartitionedSource[Batch, int]):
 
 
 class _AssignPartition(StatelessSinkPartition[Batch]):
-    def __init__(self, assigner: StreamAssigner) -> None:
-        self._assigner = assigner
+    def __init__(self, assigner: Callable[[], StreamAssigner]) -> None:
+        self._get = assigner
         self._logged = 0
 
     @override
     def write_batch(self, items: list[Batch]) -> None:
-        for _version, rows in items:
-            self._assigner.process(rows)
-        stats = self._assigner.stats
+        assigner = self._get()
+        for _version, rows, reset in items:
+            if reset:
+                assigner.invalidate()
+            assigner.process(rows)
+        stats = assigner.stats
         if stats.assigned - self._logged >= _LOG_EVERY:
             self._logged = stats.assigned
             logger.info("stream identity assignment: %s", stats.as_dict())
 
     @override
     def close(self) -> None:
-        stats = self._assigner.stats
+        stats = self._get().stats
         if stats.assigned:
             logger.info("stream identity assignment: %s", stats.as_dict())
 
 
 class IdentityAssignSink(DynamicSink[Batch]):
-    """Runs one shared :class:`identity.StreamAssigner` on the tail's batches."""
+    """Runs one shared :class:`identity.StreamAssigner` on the tail's batches.
 
-    def __init__(self, assigner: StreamAssigner) -> None:
-        self._assigner = assigner
+    ``assigner`` makes it (called once, at the first batch: the identity packages, Splink
+    included, are imported in the worker, not while the stream starts).
+    """
+
+    def __init__(self, assigner: Callable[[], StreamAssigner]) -> None:
+        self._make = assigner
+        self._made: StreamAssigner | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> StreamAssigner:
+        with self._lock:
+            if self._made is None:
+                self._made = self._make()
+            return self._made
 
     @override
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _AssignPartition:
-        return _AssignPartition(self._assigner)
+        return _AssignPartition(self._get)

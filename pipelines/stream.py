@@ -25,7 +25,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bytewax.operators as op
 from bytewax.dataflow import Dataflow, Stream
@@ -33,7 +35,6 @@ from bytewax.dataflow import Dataflow, Stream
 from cdp.config import Settings
 from cdp.ingest import Chunk, DeltaWriter, IngestOptions, IngestReport, IngestStats, Processor
 from cdp.landing import landing_root
-from identity import ResolveSettings, StreamAssigner
 from pipelines._flow import (
     default_recovery_dir,
     flow_name,
@@ -51,6 +52,9 @@ from pipelines.forward import (
 )
 from pipelines.identity_stream import IdentityAssignSink, IdentityRecordsTailSource
 from storage import Lakehouse
+
+if TYPE_CHECKING:
+    from identity import StreamAssigner
 
 __all__ = ["DEFAULT_STREAM_FLOW_ID", "build_stream_flow", "drop_folders", "run_stream"]
 
@@ -148,11 +152,9 @@ def build_stream_flow(
         batches = tails[0] if len(tails) == 1 else op.merge("forward_inputs", *tails)
         op.output("forward", batches, ForwardSink(forwarders))
     if identity:
-        assigner = assigner or StreamAssigner(
-            lakehouse, settings=ResolveSettings.from_settings(settings)
-        )
         tail = op.input("identity_tail", flow, IdentityRecordsTailSource(lakehouse, stop=stop))
-        op.output("identity_assign", tail, IdentityAssignSink(assigner))
+        make = _assigner_factory(settings, lakehouse, assigner)
+        op.output("identity_assign", tail, IdentityAssignSink(make))
     chunks = inputs[0] if len(inputs) == 1 else op.merge("inputs", *inputs)
     process_and_sink(
         chunks,
@@ -162,6 +164,21 @@ def build_stream_flow(
         consent_marks=consent_marks,
     )
     return flow
+
+
+def _assigner_factory(
+    settings: Settings, lakehouse: Lakehouse, assigner: StreamAssigner | None
+) -> Callable[[], StreamAssigner]:
+    """Makes the stream's assigner when the first batch comes (Splink is imported then)."""
+
+    def make() -> StreamAssigner:
+        if assigner is not None:
+            return assigner
+        from identity import ResolveSettings, StreamAssigner
+
+        return StreamAssigner(lakehouse, settings=ResolveSettings.from_settings(settings))
+
+    return make
 
 
 def _partition_keys(settings: Settings) -> list[str]:

@@ -149,7 +149,7 @@ def test_new_records_in_the_stream_get_customers_exactly_once_and_stay_stable(
     # record comes again, the rebuilt resolver knows them all, nothing is written
     part = IdentityRecordsTailSource(lake).build_part("tail", "identity-records", 0)
     batches = [part.next_batch() for _ in range(lake.version("identity_records") + 2)]
-    again = [row for batch in batches for _version, rows in batch for row in rows]
+    again = [row for batch in batches for _version, rows, _reset in batch for row in rows]
     assert {f"{r['source']}:{r['source_record_id']}" for r in again} == set(after)
     assert replayed.process(again) == 0 and replayed.stats.known >= len(after)
     assert lake.version("identity_map") == version
@@ -159,3 +159,12 @@ def test_new_records_in_the_stream_get_customers_exactly_once_and_stay_stable(
     resolve_lakehouse(lake)
     final = _map(lake)
     assert final == after
+
+    # 5. a DELETE commit (an erasure) makes the tail ask for a rebuild: the resolver forgets
+    part = IdentityRecordsTailSource(lake).build_part("tail", "identity-records", None)
+    assert part.next_batch() == [(lake.version("identity_records"), [], False)]  # first tick
+    lake.delete("identity_records", "source_record_id = 'c-felix'")
+    assert part.next_batch() == [(lake.version("identity_records"), [], True)]
+    replayed.invalidate()
+    replayed.process([])
+    assert replayed.resolver is not None and replayed.resolver.customer_of("crm:c-felix") is None
