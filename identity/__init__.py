@@ -12,6 +12,8 @@ Framework-free functions over Arrow/Polars data (DESIGN §7):
 * :class:`IncrementalResolver` - one new record -> a customer in milliseconds
 * :mod:`identity.web` - web identity evidence from ``events``: the identity graph (ids seen
   together, aliases) and each web identity's accumulated ``identify`` traits
+* :func:`assign_new_records` / :class:`StreamAssigner` - the stream's assignment of new records
+  into ``identity_map`` between full resolutions (:mod:`identity.assign`)
 * :class:`ResolveSettings` ``backend="spark"`` runs Splink on Spark (:class:`SparkSettings`);
   :func:`spark_session` holds one session open across several runs
 """
@@ -19,6 +21,7 @@ Framework-free functions over Arrow/Polars data (DESIGN §7):
 from __future__ import annotations
 
 from identity._spark import spark_session
+from identity.assign import AssignmentStats, StreamAssigner, assign_new_records
 from identity.errors import IdentityError, InvalidSettingsError
 from identity.evaluate import pairwise_scores
 from identity.explain import Explanation, explain
@@ -38,6 +41,7 @@ from identity.settings import ResolveSettings, SparkSettings
 
 __all__ = [
     "Assignment",
+    "AssignmentStats",
     "Explanation",
     "IdentityError",
     "IncrementalResolver",
@@ -47,7 +51,9 @@ __all__ = [
     "ResolveReport",
     "ResolveSettings",
     "SparkSettings",
+    "StreamAssigner",
     "add_override",
+    "assign_new_records",
     "deactivate_override",
     "explain",
     "explain_records",

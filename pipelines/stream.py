@@ -12,7 +12,8 @@ Inputs, merged into one processing and sink path (:mod:`pipelines._flow`):
 
 Consent statements go through the consent engine (:mod:`pipelines.consent`); web events are
 forwarded to the webhook destinations with ``forward: true``, gated per person
-(:mod:`pipelines.forward`).
+(:mod:`pipelines.forward`). New ``identity_records`` get their ``identity_map`` row from the
+incremental resolver, between full resolutions (:mod:`pipelines.identity_stream`).
 
 The sink commits at every epoch end (``IngestOptions.epoch_interval``, one second by default), so
 data is visible in about a second, exactly once across restarts; small files are compacted every
@@ -24,7 +25,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bytewax.operators as op
 from bytewax.dataflow import Dataflow, Stream
@@ -47,7 +50,11 @@ from pipelines.forward import (
     build_forwarders,
     forwarding_destinations,
 )
+from pipelines.identity_stream import IdentityAssignSink, IdentityRecordsTailSource
 from storage import Lakehouse
+
+if TYPE_CHECKING:
+    from identity import StreamAssigner
 
 __all__ = ["DEFAULT_STREAM_FLOW_ID", "build_stream_flow", "drop_folders", "run_stream"]
 
@@ -85,8 +92,14 @@ def build_stream_flow(
     drop_dir: Path | None = None,
     kafka: bool = True,
     forward: bool = True,
+    identity: bool = True,
+    assigner: StreamAssigner | None = None,
 ) -> Dataflow:
-    """The continuous dataflow (see the module documentation); ends once ``stop`` is set."""
+    """The continuous dataflow (see the module documentation); ends once ``stop`` is set.
+
+    ``identity``: assign new ``identity_records`` to customers (``assigner``: the one to use,
+    by default one over ``lakehouse`` with the ``identity`` settings of the configuration).
+    """
     options = options or IngestOptions()
     lakehouse = lakehouse or Lakehouse.from_settings(settings)
     marks = DurableMarks()
@@ -138,6 +151,10 @@ def build_stream_flow(
         ]
         batches = tails[0] if len(tails) == 1 else op.merge("forward_inputs", *tails)
         op.output("forward", batches, ForwardSink(forwarders))
+    if identity:
+        tail = op.input("identity_tail", flow, IdentityRecordsTailSource(lakehouse, stop=stop))
+        make = _assigner_factory(settings, lakehouse, assigner)
+        op.output("identity_assign", tail, IdentityAssignSink(make))
     chunks = inputs[0] if len(inputs) == 1 else op.merge("inputs", *inputs)
     process_and_sink(
         chunks,
@@ -147,6 +164,21 @@ def build_stream_flow(
         consent_marks=consent_marks,
     )
     return flow
+
+
+def _assigner_factory(
+    settings: Settings, lakehouse: Lakehouse, assigner: StreamAssigner | None
+) -> Callable[[], StreamAssigner]:
+    """Makes the stream's assigner when the first batch comes (Splink is imported then)."""
+
+    def make() -> StreamAssigner:
+        if assigner is not None:
+            return assigner
+        from identity import ResolveSettings, StreamAssigner
+
+        return StreamAssigner(lakehouse, settings=ResolveSettings.from_settings(settings))
+
+    return make
 
 
 def _partition_keys(settings: Settings) -> list[str]:
@@ -170,8 +202,12 @@ def run_stream(
     options: IngestOptions | None = None,
     landing_dir: Path | None = None,
     drop_dir: Path | None = None,
+    assigner: StreamAssigner | None = None,
 ) -> IngestReport:
     """Run the continuous dataflow until ``stop`` is set, or SIGINT/SIGTERM arrives.
+
+    New identity records are assigned to customers by ``assigner`` (default: one over the
+    configured lakehouse; see :mod:`pipelines.identity_stream`).
 
     Recovery state lives in ``recovery_dir`` (default: under ``<config folder>/.cdp/recovery/
     stream/``, one folder per set of inputs - a changed configuration starts a new state); a
@@ -200,6 +236,7 @@ def run_stream(
         stop=stop,
         landing_dir=landing_dir,
         drop_dir=drop_dir,
+        assigner=assigner,
     )
     if recovery and recovery_dir is None:
         recovery_dir = default_recovery_dir(settings, flow_id, _partition_keys(settings))

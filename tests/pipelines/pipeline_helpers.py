@@ -123,14 +123,17 @@ FAST = IngestOptions(
 
 
 @contextmanager
-def streaming(settings: Settings, *, options: IngestOptions = FAST) -> Iterator[dict[str, Any]]:
-    """Run the stream in a thread; stop it on exit (the report lands in ``out["report"]``)."""
+def streaming(
+    settings: Settings, *, options: IngestOptions = FAST, **kwargs: Any
+) -> Iterator[dict[str, Any]]:
+    """Run the stream in a thread; stop it on exit (the report lands in ``out["report"]``).
+    ``kwargs`` go to :func:`pipelines.stream.run_stream`."""
     stop = threading.Event()
     out: dict[str, Any] = {}
 
     def run() -> None:
         try:
-            out["report"] = run_stream(settings, stop=stop, options=options)
+            out["report"] = run_stream(settings, stop=stop, options=options, **kwargs)
         except BaseException as e:  # surfaced by the test below
             out["error"] = e
 
