@@ -159,8 +159,12 @@ def _scenario(
     lakehouse.upsert(
         "identity_map",
         [
-            {"source": r.split(":")[0], "source_record_id": r.split(":")[1], "customer_id": c,
-             "resolved_at": clock.now}  # fmt: skip
+            {
+                "source": r.split(":")[0],
+                "source_record_id": r.split(":")[1],
+                "customer_id": c,
+                "resolved_at": clock.now,
+            }
             for r, c in owner.items()
         ],
     )
@@ -200,8 +204,12 @@ def _scenario(
             lakehouse.upsert(
                 "identity_map",
                 [
-                    {"source": r.split(":")[0], "source_record_id": r.split(":")[1],
-                     "customer_id": a, "resolved_at": clock.now}  # fmt: skip
+                    {
+                        "source": r.split(":")[0],
+                        "source_record_id": r.split(":")[1],
+                        "customer_id": a,
+                        "resolved_at": clock.now,
+                    }
                     for r in moved
                 ],
             )
@@ -222,9 +230,15 @@ def _scenario(
             c = rng.choice(live)
             captured = clock.now - timedelta(seconds=5)
             store.record(
-                [{"subject": f"customer_id:{c}", "purpose": "sms_marketing", "status": "granted",
-                  "captured_at": (captured - timedelta(minutes=1)).isoformat(),
-                  "source": "preference_center"}]  # fmt: skip
+                [
+                    {
+                        "subject": f"customer_id:{c}",
+                        "purpose": "sms_marketing",
+                        "status": "granted",
+                        "captured_at": (captured - timedelta(minutes=1)).isoformat(),
+                        "source": "preference_center",
+                    }
+                ]
             )
             d = store.decide(f"customer_id:{c}", "sms_marketing")
             assert d.allowed
@@ -232,10 +246,17 @@ def _scenario(
             planted.add(aid)
             clock.advance(minutes=3)
             store.record(
-                [{"subject": rng.choice(records[c]) if owner[records[c][0]] == c
-                  else f"customer_id:{c}",
-                  "purpose": "sms_marketing", "status": "withdrawn",
-                  "captured_at": captured.isoformat(), "source": "agent"}]  # fmt: skip
+                [
+                    {
+                        "subject": rng.choice(records[c])
+                        if owner[records[c][0]] == c
+                        else f"customer_id:{c}",
+                        "purpose": "sms_marketing",
+                        "status": "withdrawn",
+                        "captured_at": captured.isoformat(),
+                        "source": "agent",
+                    }
+                ]
             )
     return ConsentAudit(lakehouse, settings, store=store), planted, statements, activations
 
