@@ -248,9 +248,11 @@ class ConsentAudit:
             candidates.append(pl.col("_later_customer"))
         candidates.append(pl.col("customer_id"))
         owner = (
-            pl.when(pl.col("subject_type") == "customer_id")
+            pl.when(
+                (pl.col("subject_type") == "customer_id") & pl.col("subject_value").is_not_null()
+            )
             .then(pl.col("subject_value"))
-            .otherwise(pl.coalesce(*candidates))
+            .otherwise(pl.coalesce(*candidates))  # (an erased row's value is redacted)
         )
         frame = frame.with_columns(_owner=owner)
         if merged:
