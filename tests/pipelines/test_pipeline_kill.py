@@ -50,7 +50,12 @@ def _spawn(*args: str) -> subprocess.Popen[bytes]:
 def _kill_after(
     proc: subprocess.Popen[bytes], delay: float, how: signal.Signals = signal.SIGKILL
 ) -> bool:
-    """Send ``how`` to ``proc`` after ``delay`` seconds; False if it had finished already."""
+    """Send ``how`` to ``proc`` ``delay`` seconds after it started its work (the worker's
+    ``started`` line); False if it had finished already."""
+    if how == signal.SIGINT:
+        assert proc.stderr is not None
+        if proc.stderr.readline().strip() != b"started":
+            return False
     deadline = time.monotonic() + delay
     while time.monotonic() < deadline:
         if proc.poll() is not None:
