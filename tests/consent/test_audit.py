@@ -279,6 +279,18 @@ def test_violations_are_empty_after_a_randomized_scenario(
     recorded = dict(zip(ledger["consent_id"], ledger["recorded_at"], strict=True))
     for row in found.late_withdrawals.iter_rows(named=True):
         assert any(recorded[e] > row["decided_at"] for e in row["replay_evidence_ids"])
+    # A forged sync (every decision flipped to allowed) is caught, in the vectorized replay.
+    store = ConsentStore(lakehouse, sample_settings)
+    customers = lakehouse.read("identity_map")["customer_id"].unique().sort().head(40)
+    real = store.decide_many(pl.DataFrame({"customer_id": customers}), "email_marketing")
+    denied = real.filter(~pl.col("allowed"))
+    assert real.height >= 16 and denied.height > 0
+    forged = ActivationLog(lakehouse).record(
+        real.with_columns(allowed=pl.lit(True)), activation_type="segment_sync", run_id="forged"
+    )
+    faults = set(audit.violations().engine_faults["activation_id"].to_list())
+    flipped = {a for a, ok in zip(forged, real["allowed"], strict=True) if not ok}
+    assert faults == flipped
     # Replaying one logged decision reproduces it.
     some = lakehouse.read("activation_log").sample(20, seed=1)
     for aid in some["activation_id"].to_list():
