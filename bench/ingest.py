@@ -9,8 +9,12 @@ every table the ingest wrote. Prints one JSON object as the last line (``cdp ben
 
     .venv/bin/python bench/ingest.py [--events 500000] [--runs w1,w2,p2] [--data DIR] [--keep]
 
-``wN``: N worker threads in one process; ``pN``: a local cluster of N processes. Imports are
-warmed up before timing (a process pays them once, ~1 s, whatever it ingests).
+``wN``: N worker threads in one process; ``pN``: a local cluster of N processes; ``w1:lines``:
+the per-line path (``IngestOptions(columnar=False)``, 2,000-line chunks) for comparison. Imports are
+warmed up before timing (a process pays them once, ~1 s, whatever it ingests). Beside the wall
+clock figures, CPU seconds (every thread of the process and its cluster processes) tell the
+cost apart from the contention of a shared machine: ``events_per_cpu_s`` beside the reference's
+``*_rows_per_cpu_s``.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import resource
 import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +70,19 @@ def _settings(folder: Path) -> Settings:
     return sample.model_copy(update={"lakehouse": str(folder / "lh")}).with_base_dir(folder)
 
 
-def _bare_write(lake: Lakehouse, tables: tuple[str, ...], folder: Path) -> tuple[float, int]:
-    """Seconds to ``write_deltalake`` the rows of ``tables`` (read back as Arrow) afresh."""
+def _cpu() -> float:
+    """CPU seconds of this process (every thread) and of its finished child processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _bare_write(lake: Lakehouse, tables: tuple[str, ...], folder: Path) -> tuple[float, int, float]:
+    """Seconds (and CPU seconds) to ``write_deltalake`` the rows of ``tables`` afresh."""
     data = {name: lake.read(name).to_arrow() for name in tables}
     rows = sum(t.num_rows for t in data.values())
     gc.collect()
+    cpu = _cpu()
     started = time.perf_counter()
     for name, table in data.items():
         spec = lake.tables[name]
@@ -78,38 +92,47 @@ def _bare_write(lake: Lakehouse, tables: tuple[str, ...], folder: Path) -> tuple
             mode="overwrite",
             partition_by=list(spec.partition_by) or None,
         )
-    return time.perf_counter() - started, rows
+    return time.perf_counter() - started, rows, _cpu() - cpu
 
 
-def _run(data: Path, workers: int, processes: int, scratch: Path) -> dict[str, Any]:
-    folder = scratch / f"p{processes}w{workers}"
+def _run(
+    data: Path, workers: int, processes: int, scratch: Path, *, lines: bool = False
+) -> dict[str, Any]:
+    folder = scratch / f"p{processes}w{workers}{'-lines' if lines else ''}"
     shutil.rmtree(folder, ignore_errors=True)
     settings = _settings(folder)
     Lakehouse.from_settings(settings).init()
     web = sorted((data / "web").glob("*.jsonl"))
     crm = sorted((data / "crm").glob("*.csv"))
     gc.collect()
+    cpu_started = _cpu()
     started = time.perf_counter()
     # a cluster shares the big file by byte ranges (each range is a stream with its commits)
-    options = IngestOptions(range_bytes=max(64 << 20, _size(web) // (2 * processes) + 1))
-    if processes == 1:
-        options = IngestOptions()
+    # ``lines``: the per-line path with its former chunk size, for comparison in the same run
+    base = IngestOptions(columnar=False, chunk_rows=2_000) if lines else IngestOptions()
+    options = base
+    if processes > 1:
+        options = replace(base, range_bytes=max(64 << 20, _size(web) // (2 * processes) + 1))
     web_report = run_ingest(
         settings, "web", web, workers=workers, processes=processes, recovery=False, options=options
     )
     web_done = time.perf_counter()
+    web_cpu = _cpu() - cpu_started
     crm_report = run_ingest(
         settings, "crm", crm, workers=workers, processes=processes, recovery=False
     )
     finished = time.perf_counter()
     lake = Lakehouse.from_settings(settings)
-    bare_events, event_rows = _bare_write(lake, ("events",), folder / "bare-events")
-    bare_all, all_rows = _bare_write(lake, _TABLES, folder / "bare-all")
+    bare_events, event_rows, bare_events_cpu = _bare_write(
+        lake, ("events",), folder / "bare-events"
+    )
+    bare_all, all_rows, bare_all_cpu = _bare_write(lake, _TABLES, folder / "bare-all")
     web_s, crm_s = web_done - started, finished - web_done
     inputs = web_report.inputs + crm_report.inputs
     return {
         "workers": workers,
         "processes": processes,
+        "path": "per-line" if lines else "columnar",
         "web": {
             "inputs": web_report.inputs,
             "events": web_report.events,
@@ -117,6 +140,8 @@ def _run(data: Path, workers: int, processes: int, scratch: Path) -> dict[str, A
             "duplicates": web_report.duplicates,
             "seconds": round(web_s, 2),
             "events_per_s": round(web_report.inputs / web_s),
+            "cpu_seconds": round(web_cpu, 2),
+            "events_per_cpu_s": round(web_report.inputs / web_cpu),
             "commits": web_report.commits,
         },
         "crm": {
@@ -134,9 +159,13 @@ def _run(data: Path, workers: int, processes: int, scratch: Path) -> dict[str, A
             "events_rows": event_rows,
             "events_seconds": round(bare_events, 2),
             "events_rows_per_s": round(event_rows / bare_events),
+            "events_cpu_seconds": round(bare_events_cpu, 2),
+            "events_rows_per_cpu_s": round(event_rows / bare_events_cpu),
             "all_tables_rows": all_rows,
             "all_tables_seconds": round(bare_all, 2),
             "all_tables_rows_per_s": round(all_rows / bare_all),
+            "all_tables_cpu_seconds": round(bare_all_cpu, 2),
+            "all_tables_rows_per_cpu_s": round(all_rows / bare_all_cpu),
         },
         "reconciled": web_report.reconciled and crm_report.reconciled,
     }
@@ -148,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--runs",
         default="w1,w2,p2",
-        help="comma separated: wN = N worker threads in one process, pN = N processes",
+        help="comma separated: wN = N worker threads in one process, pN = N processes; "
+        "a ':lines' suffix (w1:lines) takes the per-line path instead of the columnar one",
     )
     parser.add_argument("--data", type=Path, default=None, help="reuse/generate data here")
     parser.add_argument("--keep", action="store_true", help="keep the lakehouses")
@@ -163,9 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         generated_s = time.perf_counter() - started
         runs = []
         for spec in (r.strip() for r in str(args.runs).split(",") if r.strip()):
-            count = int(spec[1:])
-            workers, processes = (count, 1) if spec[0] == "w" else (1, count)
-            runs.append(_run(data, workers, processes, scratch))
+            shape, _, path = spec.partition(":")
+            count = int(shape[1:])
+            workers, processes = (count, 1) if shape[0] == "w" else (1, count)
+            runs.append(_run(data, workers, processes, scratch, lines=path == "lines"))
         result = {
             "benchmark": "ingest",
             "bar": "file ingest >= 100k events/s (DESIGN §13)",

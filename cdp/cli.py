@@ -248,7 +248,12 @@ def demo(
     from pipelines import run_ingest
 
     out.rule("3. ingest (Bytewax → Delta, exactly-once, lossless)")
-    patterns = {"crm": "crm/*.csv", "erp": "erp/*.csv", "web": "web/*.jsonl"}
+    patterns = {
+        "crm": "crm/*.csv",
+        "erp": "erp/*.csv",
+        "web": "web/*.jsonl",
+        "preferences": "consent/*.jsonl",
+    }
     for source, pattern in patterns.items():
         if source not in settings.sources:
             continue
@@ -257,7 +262,7 @@ def demo(
             ingested = run_ingest(settings, source, files, progress=update)
         quarantined = ", ".join(f"{k} {v:,}" for k, v in sorted(ingested.quarantined.items()))
         out.print(
-            f"  {source:<4} {ingested.inputs:>8,} inputs → {ingested.events:>8,} events, "
+            f"  {source:<11} {ingested.inputs:>8,} inputs → {ingested.events:>8,} events, "
             f"{ingested.duplicates:,} duplicates, {ingested.skipped:,} already ingested, "
             f"quarantine: {quarantined or 'none'}"
             f"  ({'reconciled' if ingested.reconciled else 'NOT RECONCILED'})"
@@ -265,11 +270,12 @@ def demo(
 
     import polars as pl
 
-    from identity import pairwise_scores, resolve_lakehouse
+    from identity import ResolveSettings, pairwise_scores, resolve_lakehouse
 
     out.rule("4. identity resolution (Splink, precision first)")
     with _progress("resolving identities"):
-        resolved = resolve_lakehouse(lakehouse)
+        engine = ResolveSettings.from_settings(settings)
+        resolved = resolve_lakehouse(lakehouse, settings=engine)
     scores = pairwise_scores(
         lakehouse.read("identity_map"),
         pl.read_csv(data_dir / "ground_truth.csv", infer_schema=False),
@@ -282,7 +288,11 @@ def demo(
     )
     out.print("  why two records are (not) one customer: cdp identity explain crm:<Id> erp:<KUNNR>")
     out.rule("next")
-    out.print("  consent ledger and gate: arrives with issue #5; segments and Dagster: later")
+    out.print(
+        f"  consent: {lakehouse.count('consent_ledger'):,} statements in consent_ledger, "
+        f"{lakehouse.count('consent_state'):,} subject × purpose rows in consent_state"
+    )
+    out.print("  segments and Dagster: later")
     out.print("  try: cdp tables · cdp serve · cdp stream · cdp identity explain A B")
 
 
@@ -561,13 +571,14 @@ def identity_resolve(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Resolve all identity_records into identity_map, identity_links and identity_merges."""
-    from identity import resolve_lakehouse
+    from identity import ResolveSettings, resolve_lakehouse
     from storage import Lakehouse
 
-    lakehouse = Lakehouse.from_settings(state.settings())
+    settings = state.settings()
+    lakehouse = Lakehouse.from_settings(settings)
     lakehouse.init()
-    with _progress("resolving identities"):
-        report = resolve_lakehouse(lakehouse)
+    with _progress(f"resolving identities ({settings.identity.backend})"):
+        report = resolve_lakehouse(lakehouse, settings=ResolveSettings.from_settings(settings))
     values = report.as_dict()
     if as_json:
         import json
@@ -587,11 +598,14 @@ def identity_explain(
     b: Annotated[str, typer.Argument(help="Second record (source:record_id).")],
 ) -> None:
     """Explain why two records are or are not the same customer (match-weight breakdown)."""
-    from identity import explain_records, format_explanation
+    from identity import ResolveSettings, explain_records, format_explanation
     from storage import Lakehouse
 
-    lakehouse = Lakehouse.from_settings(state.settings())
-    out.print(format_explanation(explain_records(lakehouse, a, b)), highlight=False)
+    settings = state.settings()
+    lakehouse = Lakehouse.from_settings(settings)
+    engine = ResolveSettings.from_settings(settings)
+    why = explain_records(lakehouse, a, b, settings=engine)
+    out.print(format_explanation(why), highlight=False)
 
 
 @identity_app.command("override")

@@ -40,8 +40,11 @@ __all__ = [
     "ApiKey",
     "ConfigError",
     "ConsentColumn",
+    "ConsentModeSettings",
+    "ConsentSettings",
     "DestinationConfig",
     "FieldMapping",
+    "IdentityConfig",
     "KafkaSettings",
     "LegalBasis",
     "PrivacySettings",
@@ -49,6 +52,8 @@ __all__ = [
     "Role",
     "Settings",
     "SourceConfig",
+    "SparkConfig",
+    "TcfSettings",
     "load_config",
     "resolve_config_path",
 ]
@@ -58,7 +63,7 @@ CONFIG_ENV = "CDP_CONFIG"
 
 Role = Literal["collector", "marketing", "ai_service", "dpo", "admin"]
 LegalBasis = Literal["consent", "legitimate_interest", "contract", "legal_obligation", "opt_out"]
-SourceKind = Literal["crm", "erp", "web", "other"]
+SourceKind = Literal["crm", "erp", "web", "other", "consent"]
 SourceFormat = Literal["csv", "jsonl", "parquet", "segment", "kafka"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -178,6 +183,16 @@ class SourceConfig(_Strict):
         # Segment messages (over HTTP/files, or a Kafka topic of a web source) carry their own
         # ids and reserved traits; every other source is a table of records.
         segment = self.format == "segment" or (self.format == "kafka" and self.kind == "web")
+        if self.kind == "consent":
+            # consent statements carry their own subject and fields (cdp.ingest.statements)
+            if self.format == "segment":
+                raise _KeyProblemError("format", "consent sources are csv, jsonl, parquet or kafka")
+            for key in ("record_id", "fields", "consent", "write_keys"):
+                if getattr(self, key):
+                    raise _KeyProblemError(key, "consent sources take no " + key)
+            if self.format == "kafka" and self.kafka is None:
+                raise _KeyProblemError("kafka", "format kafka needs kafka: {brokers:, topic:}")
+            return self
         structured = not segment
         if structured and not self.record_id:
             raise _KeyProblemError(
@@ -223,6 +238,9 @@ class DestinationConfig(_Strict):
     path: str | None = None
     url: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
+    #: webhook only: ``cdp stream`` forwards web events to it in real time, each one only when
+    #: the gate allows ``purpose`` for its person (off by default)
+    forward: bool = False
 
     @model_validator(mode="after")
     def _check_target(self) -> DestinationConfig:
@@ -232,6 +250,8 @@ class DestinationConfig(_Strict):
             self.url and self.url.startswith(("http://", "https://"))
         ):
             raise _KeyProblemError("url", "a webhook destination needs an http(s) url")
+        if self.forward and self.kind != "webhook":
+            raise _KeyProblemError("forward", "only webhook destinations forward events")
         return self
 
 
@@ -270,6 +290,120 @@ class PrivacySettings(_Strict):
         return hmac.new(self.hash_key.encode(), identifier.encode(), hashlib.sha256).hexdigest()
 
 
+def _spark_conf_value(value: Any) -> Any:
+    # YAML gives numbers and booleans; Spark properties are strings (true/false lower-case)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, int | float) else value
+
+
+class SparkConfig(_Strict):
+    """``identity.spark``: the Spark session of the ``spark`` identity backend.
+
+    ``master`` ``local[N]`` runs Spark inside the process on N cores; a cluster URL
+    (``spark://…``, ``yarn``, ``k8s://…``) for data beyond one machine. ``conf`` adds Spark
+    properties (``spark.executor.memory: 4g``; use ``${ENV_VAR}`` for secrets).
+    """
+
+    master: str = Field(default="local[2]", min_length=1)
+    app_name: str = Field(default="cdp-identity", min_length=1)
+    shuffle_partitions: int = Field(default=4, ge=1, le=100_000)
+    break_lineage: Literal["persist", "parquet", "checkpoint"] = "persist"
+    checkpoint_dir: str | None = None
+    conf: dict[str, Annotated[str, BeforeValidator(_spark_conf_value)]] = Field(
+        default_factory=dict
+    )
+
+    @model_validator(mode="after")
+    def _check_checkpoint(self) -> SparkConfig:
+        if self.break_lineage != "persist" and not self.checkpoint_dir:
+            raise _KeyProblemError(
+                "checkpoint_dir", f"break_lineage {self.break_lineage} needs a checkpoint_dir"
+            )
+        return self
+
+
+class IdentityConfig(_Strict):
+    """``identity``: where identity resolution runs Splink (``backend: duckdb | spark``)."""
+
+    backend: Literal["duckdb", "spark"] = "duckdb"
+    spark: SparkConfig = Field(default_factory=SparkConfig)
+
+
+#: Google Consent Mode v2 signals.
+CONSENT_MODE_SIGNALS = ("ad_storage", "analytics_storage", "ad_user_data", "ad_personalization")
+
+
+def _default_tcf_purposes() -> dict[str, list[int]]:
+    return {"advertising": [1, 2, 3, 4, 7], "personalization": [1, 5, 6], "analytics": [1, 8, 9]}
+
+
+def _default_consent_mode_purposes() -> dict[str, list[str]]:
+    return {
+        "advertising": ["ad_storage", "ad_user_data", "ad_personalization"],
+        "analytics": ["analytics_storage"],
+    }
+
+
+class TcfSettings(_Strict):
+    """How IAB TCF v2.2 strings become statements (``consent.tcf``).
+
+    ``purposes`` maps a catalogue purpose to TCF purpose ids (1-11): the purpose is granted
+    only when every one of them is consented. ``min_policy_version`` is 4 for TCF v2.2; an
+    older string is rejected to quarantine (``old_policy: reject``) or read anyway
+    (``accept``). With ``vendor_id`` (our GVL id) our vendor's consent bit is required too.
+    """
+
+    purposes: dict[str, list[int]] = Field(default_factory=_default_tcf_purposes)
+    min_policy_version: int = Field(default=4, ge=0, le=63)
+    old_policy: Literal["reject", "accept"] = "reject"
+    vendor_id: int | None = Field(default=None, ge=1, le=65535)
+
+    @field_validator("purposes")
+    @classmethod
+    def _check_ids(cls, value: dict[str, list[int]]) -> dict[str, list[int]]:
+        for purpose, ids in value.items():
+            if not ids:
+                raise _KeyProblemError(purpose, "map to at least one TCF purpose id")
+            for tcf_id in ids:
+                if not 1 <= tcf_id <= 24:
+                    raise _KeyProblemError(purpose, f"TCF purpose ids are 1-24, got {tcf_id}")
+        return value
+
+
+class ConsentModeSettings(_Strict):
+    """How Google Consent Mode v2 signals become statements (``consent.consent_mode``).
+
+    ``purposes`` maps a catalogue purpose to Consent Mode signals (``ad_storage``,
+    ``analytics_storage``, ``ad_user_data``, ``ad_personalization``): granted when every mapped
+    signal present is ``granted`` and at least one is present, denied when one is ``denied``.
+    """
+
+    purposes: dict[str, list[str]] = Field(default_factory=_default_consent_mode_purposes)
+
+    @field_validator("purposes")
+    @classmethod
+    def _check_signals(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for purpose, signals in value.items():
+            if not signals:
+                raise _KeyProblemError(purpose, "map to at least one Consent Mode signal")
+            for signal in signals:
+                if signal not in CONSENT_MODE_SIGNALS:
+                    raise _KeyProblemError(
+                        purpose,
+                        f"unknown Consent Mode signal {signal!r}; expected one of "
+                        + ", ".join(CONSENT_MODE_SIGNALS),
+                    )
+        return value
+
+
+class ConsentSettings(_Strict):
+    """Consent signal decoding (``consent:``): TCF strings and Google Consent Mode."""
+
+    tcf: TcfSettings = Field(default_factory=TcfSettings)
+    consent_mode: ConsentModeSettings = Field(default_factory=ConsentModeSettings)
+
+
 class Settings(_Strict):
     """Everything ``cdp.yaml`` holds, validated. Read once per process and passed in."""
 
@@ -281,6 +415,8 @@ class Settings(_Strict):
     destinations: dict[str, DestinationConfig] = Field(default_factory=dict)
     api_keys: list[ApiKey] = Field(default_factory=list)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    identity: IdentityConfig = Field(default_factory=IdentityConfig)
+    consent: ConsentSettings = Field(default_factory=ConsentSettings)
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _path: Path | None = PrivateAttr(default=None)
@@ -307,6 +443,17 @@ class Settings(_Strict):
                 if purpose not in self.purposes:
                     raise _KeyProblemError(
                         f"sources.{sname}.consent.{purpose}", "unknown purpose (not in purposes)"
+                    )
+        for section, part in (
+            ("tcf", self.consent.tcf),
+            ("consent_mode", self.consent.consent_mode),
+        ):
+            if "purposes" not in part.model_fields_set:
+                continue  # the defaults name purposes a catalogue may not have: skipped then
+            for purpose in part.purposes:
+                if purpose not in self.purposes:
+                    raise _KeyProblemError(
+                        f"consent.{section}.purposes.{purpose}", "unknown purpose (not in purposes)"
                     )
         for dname, dest in self.destinations.items():
             if dest.purpose not in self.purposes:

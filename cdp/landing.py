@@ -82,8 +82,9 @@ logger = logging.getLogger(__name__)
 
 #: Folder name of the landing root below the configuration file's folder.
 LANDING_DIR: Final = "landing"
-#: The values of :attr:`LandingEntry.route`: the tracking API's message routes, ``batch``, and
-#: ``rejected`` for a request the collector refused (the dataflow quarantines it).
+#: The values of :attr:`LandingEntry.route`: the tracking API's message routes, ``batch``,
+#: ``rejected`` for a request the collector refused (the dataflow quarantines it), and ``consent``
+#: for a consent statement of a ``kind: consent`` source (``cdp.ingest.statements``).
 ROUTES: Final[tuple[str, ...]] = (
     "identify",
     "track",
@@ -93,6 +94,7 @@ ROUTES: Final[tuple[str, ...]] = (
     "alias",
     "batch",
     "rejected",
+    "consent",
 )
 
 _FRAME: Final = struct.Struct("<II")  # body length, crc32 of the body

@@ -10,10 +10,13 @@ Framework-free functions over Arrow/Polars data (DESIGN §7):
   :func:`explain_records` / :func:`format_explanation`, :func:`add_override`,
   :func:`resolve_customer_id`
 * :class:`IncrementalResolver` - one new record -> a customer in milliseconds
+* :class:`ResolveSettings` ``backend="spark"`` runs Splink on Spark (:class:`SparkSettings`);
+  :func:`spark_session` holds one session open across several runs
 """
 
 from __future__ import annotations
 
+from identity._spark import spark_session
 from identity.errors import IdentityError, InvalidSettingsError
 from identity.evaluate import pairwise_scores
 from identity.explain import Explanation, explain
@@ -29,7 +32,7 @@ from identity.service import (
     resolve_customer_id,
     resolve_lakehouse,
 )
-from identity.settings import ResolveSettings
+from identity.settings import ResolveSettings, SparkSettings
 
 __all__ = [
     "Assignment",
@@ -41,6 +44,7 @@ __all__ = [
     "Resolution",
     "ResolveReport",
     "ResolveSettings",
+    "SparkSettings",
     "add_override",
     "deactivate_override",
     "explain",
@@ -50,4 +54,5 @@ __all__ = [
     "resolve",
     "resolve_customer_id",
     "resolve_lakehouse",
+    "spark_session",
 ]

@@ -9,10 +9,12 @@ keeps the previous values and is logged.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import polars as pl
@@ -20,8 +22,9 @@ import polars as pl
 from identity._prepare import FEATURE_COLUMNS
 from identity._vetoes import VETO_RULES, veto_sql
 from identity.errors import IdentityError
+from identity.settings import Backend, SparkSettings
 
-__all__ = ["COMPARISON_NAMES", "SplinkScorer", "default_model", "empty_scored"]
+__all__ = ["COMPARISON_NAMES", "SplinkScorer", "default_model", "empty_scored", "model_for_dialect"]
 
 logger = logging.getLogger(__name__)
 
@@ -264,6 +267,89 @@ def default_model(n_records: int) -> dict[str, Any]:
     }
 
 
+def _to_dialect(sql: str, dialect: str) -> str:
+    """One condition written for DuckDB (the model's dialect) in ``dialect``'s SQL.
+
+    sqlglot carries the syntax over (quoting, ``regexp_extract`` group, ``contains``);
+    the similarity functions are renamed through Splink's dialects (Spark's come from the
+    JAR Splink ships: ``jaro_winkler``, ``damerau_levenshtein``, ``jaro_sim``).
+    """
+    if dialect == "duckdb" or sql.strip().upper() == "ELSE":
+        return sql
+    import sqlglot
+    from splink.internals.dialects import SplinkDialect
+    from sqlglot import exp
+
+    source, target = SplinkDialect.from_string("duckdb"), SplinkDialect.from_string(dialect)
+    names = {
+        source.jaro_winkler_function_name: target.jaro_winkler_function_name,
+        source.jaro_function_name: target.jaro_function_name,
+        source.damerau_levenshtein_function_name: target.damerau_levenshtein_function_name,
+        source.levenshtein_function_name: target.levenshtein_function_name,
+    }
+
+    def rename(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.JarowinklerSimilarity):
+            args = [node.this, node.expression]
+            return exp.Anonymous(this=target.jaro_winkler_function_name, expressions=args)
+        if isinstance(node, exp.Anonymous) and str(node.name).lower() in names:
+            return exp.Anonymous(this=names[str(node.name).lower()], expressions=node.expressions)
+        return node
+
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb").transform(rename)
+        return tree.sql(dialect=target.sqlglot_dialect)
+    except sqlglot.errors.SqlglotError as e:
+        raise IdentityError(f"a model condition cannot be written for {dialect}") from e
+
+
+def model_for_dialect(model: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """``model`` (conditions and blocking rules in DuckDB SQL, as stored) for ``dialect``."""
+    if dialect == "duckdb":
+        return model
+    out = copy.deepcopy(model)
+    for comparison in out.get("comparisons", []):
+        for level in comparison.get("comparison_levels", []):
+            level["sql_condition"] = _to_dialect(level["sql_condition"], dialect)
+    rules = []
+    for rule in out.get("blocking_rules_to_generate_predictions", []):
+        sql = rule["blocking_rule"] if isinstance(rule, dict) else str(rule)
+        written = rule.get("sql_dialect", "duckdb") if isinstance(rule, dict) else "duckdb"
+        translated = _to_dialect(sql, dialect) if written == "duckdb" else sql
+        extra = rule if isinstance(rule, dict) else {}
+        rules.append({**extra, "blocking_rule": translated, "sql_dialect": dialect})
+    out["blocking_rules_to_generate_predictions"] = rules
+    if "sql_dialect" in out:
+        out["sql_dialect"] = dialect
+    return out
+
+
+def _as_stored(trained: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """A model Splink saved on another dialect, with ``base``'s DuckDB SQL put back.
+
+    Levels keep their place, so the conditions are restored by comparison and position.
+    """
+    out = copy.deepcopy(trained)
+    written = {c["output_column_name"]: c for c in base.get("comparisons", [])}
+    for comparison in out.get("comparisons", []):
+        levels = written.get(comparison.get("output_column_name"), {}).get("comparison_levels")
+        if levels is None or len(levels) != len(comparison.get("comparison_levels", [])):
+            raise IdentityError("the trained model does not have the levels of the model")
+        for level, original in zip(comparison["comparison_levels"], levels, strict=True):
+            level["sql_condition"] = original["sql_condition"]
+    out["blocking_rules_to_generate_predictions"] = copy.deepcopy(
+        base.get("blocking_rules_to_generate_predictions", [])
+    )
+    if "sql_dialect" in out:
+        out["sql_dialect"] = "duckdb"
+    return out
+
+
+def _temp_views(spark: Any) -> set[str]:
+    """Names of the temporary views of a Spark session (Splink keeps its tables there)."""
+    return {str(t.name) for t in spark.catalog.listTables() if t.isTemporary}
+
+
 def _splink_frame(features: pl.DataFrame) -> pl.DataFrame:
     return features.filter(pl.col("scoreable")).select(
         pl.col("uid").alias("unique_id"), *[pl.col(c) for c in _SPLINK_COLUMNS[1:]]
@@ -272,28 +358,87 @@ def _splink_frame(features: pl.DataFrame) -> pl.DataFrame:
 
 @dataclass
 class SplinkScorer:
-    """A Splink linker over the scoreable records of a prepared frame (DuckDB backend)."""
+    """A Splink linker over the scoreable records of a prepared frame.
+
+    ``backend`` picks Splink's engine: ``duckdb`` (in-process) or ``spark`` (``SparkAPI``
+    on the active Spark session, or one started from ``spark`` and stopped by :meth:`close`).
+    The model is kept in DuckDB SQL (as stored) and written for the engine's dialect when the
+    linker is built. The vetoes and the corroboration rule run in a local DuckDB over the
+    scored pairs (on Spark, only the pairs above the weight floor come back). Use it as a
+    context manager, or call :meth:`close`.
+    """
 
     features: pl.DataFrame
     model: dict[str, Any]
     threads: int | None = None
     vetoes: frozenset[str] = VETO_RULES
+    backend: Backend = "duckdb"
+    spark: SparkSettings = field(default_factory=SparkSettings)
 
     def __post_init__(self) -> None:
+        import duckdb
         from splink import DuckDBAPI, Linker
 
-        self._db = DuckDBAPI()
-        con = self._db.duckdb_con
-        if self.threads:
-            con.execute(f"SET threads TO {int(self.threads)}")
-        frame = _splink_frame(self.features)
-        self.n = frame.height
-        con.register("cdp_features_view", self.features.select("uid", *_VETO_INPUTS).to_arrow())
-        con.execute("CREATE TABLE cdp_features AS SELECT * FROM cdp_features_view")
-        con.unregister("cdp_features_view")
-        sdf = self._db.register(frame.to_arrow(), table_name="cdp_records")
-        self._versions: list[Any] = [sdf]
-        self._linker = Linker(sdf, self.model, log_level=None)
+        self._stack = contextlib.ExitStack()
+        self._db: Any
+        try:
+            if self.backend == "spark":
+                from splink import SparkAPI
+
+                from identity._spark import check_similarity_functions, spark_session
+
+                session = self._stack.enter_context(spark_session(self.spark))
+                self._db = SparkAPI(  # registers the JAR's functions (jaro_winkler, …)
+                    spark_session=session,
+                    break_lineage_method=self.spark.break_lineage,
+                    num_partitions_on_repartition=self.spark.shuffle_partitions,
+                )
+                check_similarity_functions(session)
+                self._views_before = _temp_views(session)
+                self._con = self._stack.enter_context(duckdb.connect())
+            else:
+                self._db = DuckDBAPI()
+                self._con = self._db.duckdb_con
+            if self.threads:
+                self._con.execute(f"SET threads TO {int(self.threads)}")
+            frame = _splink_frame(self.features)
+            self.n = frame.height
+            self._con.register(
+                "cdp_features_view", self.features.select("uid", *_VETO_INPUTS).to_arrow()
+            )
+            self._con.execute("CREATE TABLE cdp_features AS SELECT * FROM cdp_features_view")
+            self._con.unregister("cdp_features_view")
+            # a shared Spark session may hold other scorers' tables: names of our own
+            self._records = f"cdp_records_{uuid.uuid4().hex[:12]}"
+            sdf = self._db.register(frame.to_arrow(), table_name=self._records)
+            self._versions: list[Any] = [sdf]
+            self._linker = Linker(sdf, self._for_engine(self.model), log_level=None)
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def _for_engine(self, model: dict[str, Any]) -> dict[str, Any]:
+        return model_for_dialect(model, self.backend)
+
+    def _as_stored(self, saved: dict[str, Any]) -> dict[str, Any]:
+        return saved if self.backend == "duckdb" else _as_stored(saved, self.model)
+
+    def close(self) -> None:
+        """Release the engine: on Spark, this scorer's tables are dropped (and unpersisted)
+        and a session it started is stopped."""
+        try:
+            if self.backend == "spark":
+                catalog = self._db.spark.catalog
+                for name in _temp_views(self._db.spark) - self._views_before:
+                    catalog.dropTempView(name)  # uncaches a persisted table too
+        finally:
+            self._stack.close()
+
+    def __enter__(self) -> SplinkScorer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- training -----------------------------------------------------------------------
     def train(self, *, seed: int, max_pairs_u: float) -> list[str]:
@@ -309,38 +454,38 @@ class SplinkScorer:
         for rule in _EM_RULES:
             try:
                 training.estimate_parameters_using_expectation_maximisation(
-                    rule, estimate_without_term_frequencies=True
+                    _to_dialect(rule, self.backend), estimate_without_term_frequencies=True
                 )
                 done.append("em")
             except Exception as e:  # e.g. ValueError: m_probability value 0.0 on one rule
                 logger.warning("EM on one blocking rule failed (%s); skipped", type(e).__name__)
         if done:
-            self._reload(_with_trained(self.model, self._linker.misc.save_model_to_json()))
+            trained = self._as_stored(self._linker.misc.save_model_to_json())
+            self._reload(_with_trained(self.model, trained))
         return done
 
     def _reload(self, model: dict[str, Any]) -> None:
         from splink import Linker
 
         self.model = model
-        sdf = self._db.register("cdp_records", table_name=f"cdp_records_{len(self._versions)}")
+        sdf = self._db.register(self._records, table_name=f"{self._records}_{len(self._versions)}")
         self._versions.append(sdf)
-        self._linker = Linker(sdf, model, log_level=None)
+        self._linker = Linker(sdf, self._for_engine(model), log_level=None)
 
     def model_json(self) -> str:
-        """The model (settings and parameters) as JSON."""
-        return json.dumps(self._linker.misc.save_model_to_json(), sort_keys=True)
+        """The model (settings and parameters) as JSON, its SQL in DuckDB's dialect."""
+        return json.dumps(self._as_stored(self._linker.misc.save_model_to_json()), sort_keys=True)
 
     # -- scoring ------------------------------------------------------------------------
     def predict(self, *, min_weight: float) -> pl.DataFrame:
         """Scored candidate pairs at or above ``min_weight``, with weights JSON and veto."""
-        pred = self._linker.inference.predict(threshold_match_weight=min_weight)
-        return self._finish(pred.physical_name)
+        return self._finish(self._linker.inference.predict(threshold_match_weight=min_weight))
 
     def veto_pairs(self, pairs: pl.DataFrame) -> pl.DataFrame:
         """``pairs`` (``uid_l``, ``uid_r``, ...) with a ``veto_reason`` column (SQL rules)."""
         if pairs.height == 0:
             return pairs.with_columns(pl.lit(None, dtype=pl.String).alias("veto_reason"))
-        con = self._db.duckdb_con
+        con = self._con
         con.register("cdp_pairs_view", pairs.select("uid_l", "uid_r").to_arrow())
         sql = f"""
             SELECT p.uid_l, p.uid_r, {veto_sql(self.vetoes)} AS veto_reason
@@ -355,19 +500,33 @@ class SplinkScorer:
 
     def explain_pair(self, uid_a: str, uid_b: str) -> pl.DataFrame:
         """Score one pair of scoreable records by key, same columns as :meth:`predict`."""
-        con = self._db.duckdb_con
-        rows = con.execute(
-            "SELECT * FROM cdp_records WHERE unique_id IN (?, ?) ORDER BY unique_id",
-            [uid_a, uid_b],
-        ).fetchall()
-        names = [d[0] for d in con.description or ()]
-        if len(rows) != 2:
+        frame = _splink_frame(self.features)
+        rows = frame.filter(pl.col("unique_id").is_in([uid_a, uid_b])).sort("unique_id")
+        if rows.height != 2 or uid_a == uid_b:
             raise IdentityError("both records must exist and have identity fields to score")
-        left, right = (dict(zip(names, row, strict=True)) for row in rows)
-        sdf = self._linker.inference.score_pair(left, right)
-        return self._finish(sdf.physical_name)
+        n = len(self._versions)
+        left, right = (
+            self._db.register(rows.slice(i, 1).to_arrow(), table_name=f"{self._records}_{n}_{i}")
+            for i in (0, 1)
+        )
+        self._versions.extend((left, right))
+        return self._finish(self._linker.inference.score_pair(left, right))
 
-    def _finish(self, pred_table: str) -> pl.DataFrame:
+    def _scored_table(self, scored: Any) -> str:
+        """The name of ``scored`` (a Splink frame) in the local DuckDB connection."""
+        if self.backend == "duckdb":
+            return str(scored.physical_name)
+        columns = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
+        for name in COMPARISON_NAMES:
+            columns.append(f"mw_{name}")
+            if name in _TF_COMPARISONS:
+                columns.append(f"mw_tf_adj_{name}")
+        table = scored.as_spark_dataframe().select(*columns).toArrow()
+        self._con.register("cdp_scored_view", table)
+        return "cdp_scored_view"
+
+    def _finish(self, scored: Any) -> pl.DataFrame:
+        pred_table = self._scored_table(scored)
         weights = ", ".join(
             f'\'{name}\', round(coalesce(p."mw_{name}", 0) + coalesce(p."mw_tf_adj_{name}", 0), 3)'
             if name in _TF_COMPARISONS
@@ -392,7 +551,9 @@ class SplinkScorer:
             JOIN cdp_features l ON l.uid = p.unique_id_l
             JOIN cdp_features r ON r.uid = p.unique_id_r
         """
-        out = pl.from_arrow(self._db.duckdb_con.sql(sql).to_arrow_table())
+        out = pl.from_arrow(self._con.sql(sql).to_arrow_table())
+        if pred_table == "cdp_scored_view":
+            self._con.unregister(pred_table)
         assert isinstance(out, pl.DataFrame)
         return out.with_columns(
             pl.col("match_weight").cast(pl.Float64), pl.col("match_probability").cast(pl.Float64)

@@ -11,6 +11,7 @@ from identity._prepare import features_of, prepare
 from identity._splink import SplinkScorer
 from identity._vetoes import VETO_RULES, veto
 from identity.errors import IdentityError
+from identity.settings import Backend, SparkSettings
 
 __all__ = ["Explanation", "explain"]
 
@@ -39,10 +40,13 @@ def explain(
     model: str,
     *,
     vetoes: frozenset[str] = VETO_RULES,
+    backend: Backend = "duckdb",
+    spark: SparkSettings | None = None,
 ) -> Explanation:
     """Explain the pair ``a_key``/``b_key`` (``(source, source_record_id)``) of ``records``
     with a saved model (:attr:`identity.Resolution.model_json`); term frequencies come from
-    ``records``; ``vetoes`` are the rules in force (as in :class:`identity.ResolveSettings`).
+    ``records``; ``vetoes`` are the rules in force, ``backend``/``spark`` the Splink engine
+    (as in :class:`identity.ResolveSettings`).
     Raises :class:`IdentityError` for an unknown key or an unusable model.
     """
     frame = prepare(records)
@@ -62,8 +66,10 @@ def explain(
         settings = json.loads(model)
     except ValueError as e:
         raise IdentityError("model is not valid JSON") from e
-    scorer = SplinkScorer(frame, settings, vetoes=vetoes)
-    scored = scorer.explain_pair(ua, ub).row(0, named=True)
+    with SplinkScorer(
+        frame, settings, vetoes=vetoes, backend=backend, spark=spark or SparkSettings()
+    ) as scorer:
+        scored = scorer.explain_pair(ua, ub).row(0, named=True)
     return Explanation(
         a=a_key,
         b=b_key,

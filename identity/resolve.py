@@ -173,16 +173,24 @@ def _score(
 ) -> tuple[pl.DataFrame, pl.DataFrame, str | None]:
     """Splink-scored candidate pairs, the deterministic pairs with vetoes, the model JSON."""
     scoreable = int(stats["scoreable"])
+    stats["backend"] = settings.backend
     if scoreable < 2:
         stats["trained"] = []
         return empty_scored(), _python_vetoes(frame, det, settings.vetoes), None
     model, train = _model_of(settings, scoreable)
-    scorer = SplinkScorer(frame, model, threads=settings.threads, vetoes=settings.vetoes)
-    stats["trained"] = (
-        scorer.train(seed=settings.seed, max_pairs_u=settings.max_pairs_u) if train else []
-    )
-    scored = scorer.predict(min_weight=settings.review_weight)
-    return scored, scorer.veto_pairs(det), scorer.model_json()
+    with SplinkScorer(
+        frame,
+        model,
+        threads=settings.threads,
+        vetoes=settings.vetoes,
+        backend=settings.backend,
+        spark=settings.spark,
+    ) as scorer:
+        stats["trained"] = (
+            scorer.train(seed=settings.seed, max_pairs_u=settings.max_pairs_u) if train else []
+        )
+        scored = scorer.predict(min_weight=settings.review_weight)
+        return scored, scorer.veto_pairs(det), scorer.model_json()
 
 
 def _decide(

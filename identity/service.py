@@ -256,7 +256,7 @@ def latest_model(lakehouse: Lakehouse) -> StoredModel | None:
 def _settings_json(settings: ResolveSettings) -> str:
     values: dict[str, Any] = {}
     for f in dataclasses.fields(settings):
-        if f.name == "model_json":
+        if f.name in ("model_json", "spark"):  # Spark properties may hold credentials
             continue
         value = getattr(settings, f.name)
         values[f.name] = sorted(value) if isinstance(value, frozenset) else value
@@ -401,10 +401,13 @@ def _customer_of(identity_map: pl.DataFrame | None, key: tuple[str, str]) -> str
     return str(hit.get_column("customer_id")[0]) if hit.height else None
 
 
-def explain_records(lakehouse: Lakehouse, a: str, b: str) -> PairExplanation:
+def explain_records(
+    lakehouse: Lakehouse, a: str, b: str, *, settings: ResolveSettings | None = None
+) -> PairExplanation:
     """Explain two stored records (keys ``source:record_id``) with the latest stored model
-    (the shipped default model before the first run). Raises :class:`IdentityError` naming
-    an unknown key."""
+    (the shipped default model before the first run) on the Splink backend of ``settings``
+    (the veto rules are those of the stored model's run). Raises :class:`IdentityError`
+    naming an unknown key."""
     key_a, key_b = split_key(a), split_key(b)
     if key_a == key_b:
         raise IdentityError("explain needs two different records")
@@ -419,7 +422,16 @@ def explain_records(lakehouse: Lakehouse, a: str, b: str) -> PairExplanation:
             raise IdentityError(f"unknown record {key!r} (not a live identity record)")
     stored = latest_model(lakehouse)
     model = stored.model_json if stored else json.dumps(default_model(max(records.height, 2)))
-    expl = explain(key_a, key_b, records, model, vetoes=_stored_vetoes(stored))
+    engine = settings or ResolveSettings()
+    expl = explain(
+        key_a,
+        key_b,
+        records,
+        model,
+        vetoes=_stored_vetoes(stored),
+        backend=engine.backend,
+        spark=engine.spark,
+    )
     identity_map = _read(lakehouse, "identity_map")
     return PairExplanation(
         explanation=expl,

@@ -24,6 +24,7 @@ from bytewax.recovery import RecoveryConfig, init_db_dir
 from cdp.config import Settings
 from cdp.ingest import Chunk, DeltaWriter, IngestOptions, Outcome, Processor, Rejection
 from pipelines._sink import DeltaSink
+from pipelines.consent import ConsentMarks, attach_consent_engine
 
 __all__ = [
     "ChunkFailure",
@@ -56,9 +57,15 @@ def flow_name(flow_id: str) -> str:
 
 
 def process_and_sink(
-    chunks: Stream[Chunk], *, processor: Processor, writer: DeltaWriter, options: IngestOptions
+    chunks: Stream[Chunk],
+    *,
+    processor: Processor,
+    writer: DeltaWriter,
+    options: IngestOptions,
+    consent_marks: ConsentMarks | None = None,
 ) -> None:
-    """``chunks`` -> process -> (failed chunks -> quarantine) -> Delta sink."""
+    """``chunks`` -> process -> (failed chunks -> quarantine) -> Delta sink, and the consent
+    statements -> the consent engine (:mod:`pipelines.consent`), which writes the ledger."""
 
     def process(chunk: Chunk) -> Outcome | ChunkFailure:
         try:
@@ -79,6 +86,15 @@ def process_and_sink(
     outcomes: Stream[Outcome] = op.merge("outcomes", split.trues, rescued)
     keyed = op.key_on("by_stream", outcomes, _stream_of)
     op.output("delta", keyed, DeltaSink(writer, options))
+    writer.write_consent = False  # the consent engine writes consent_ledger
+    attach_consent_engine(
+        outcomes,
+        lakehouse=writer.lakehouse,
+        flow_id=writer.flow_id,
+        parts=options.consent_partitions,
+        stats=writer.stats,
+        marks=consent_marks,
+    )
 
 
 def _is_outcome(item: Outcome | ChunkFailure) -> TypeGuard[Outcome]:

@@ -68,15 +68,26 @@ class DurableMarks:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._marks: dict[str, int] = {}
+        self._also: list[Any] = []
 
     def mark(self, stream: str, seq: int) -> None:
         with self._lock:
             if seq > self._marks.get(stream, -1):
                 self._marks[stream] = seq
 
+    def require(self, other: Any) -> None:
+        """Another sink's marks (an object with ``get(stream)``): :meth:`get` is the smaller."""
+        self._also.append(other)
+
     def get(self, stream: str) -> int | None:
         with self._lock:
-            return self._marks.get(stream)
+            found = self._marks.get(stream)
+        for other in self._also:
+            theirs = other.get(stream)
+            if found is None or theirs is None:
+                return None
+            found = min(found, theirs)
+        return found
 
 
 @dataclass

@@ -10,6 +10,10 @@ Inputs, merged into one processing and sink path (:mod:`pipelines._flow`):
 * **Kafka topics** of the sources with ``format: kafka``: each partition a stream, the offsets in
   the recovery state; a message is a record (record sources) or a Segment message or batch (web).
 
+Consent statements go through the consent engine (:mod:`pipelines.consent`); web events are
+forwarded to the webhook destinations with ``forward: true``, gated per person
+(:mod:`pipelines.forward`).
+
 The sink commits at every epoch end (``IngestOptions.epoch_interval``, one second by default), so
 data is visible in about a second, exactly once across restarts; small files are compacted every
 ``IngestOptions.compact_every`` commits to a table.
@@ -36,6 +40,13 @@ from pipelines._flow import (
     stop_on_signals,
 )
 from pipelines._sources import DropFolderSource, DurableMarks, KafkaChunkSource, LandingSource
+from pipelines.consent import ConsentMarks
+from pipelines.forward import (
+    EventsTailSource,
+    ForwardSink,
+    build_forwarders,
+    forwarding_destinations,
+)
 from storage import Lakehouse
 
 __all__ = ["DEFAULT_STREAM_FLOW_ID", "build_stream_flow", "drop_folders", "run_stream"]
@@ -73,6 +84,7 @@ def build_stream_flow(
     drops: bool = True,
     drop_dir: Path | None = None,
     kafka: bool = True,
+    forward: bool = True,
 ) -> Dataflow:
     """The continuous dataflow (see the module documentation); ends once ``stop`` is set."""
     options = options or IngestOptions()
@@ -84,6 +96,8 @@ def build_stream_flow(
         )
     elif writer.on_durable is None:
         writer.on_durable = marks.mark
+    consent_marks = ConsentMarks(options.consent_partitions)
+    marks.require(consent_marks)  # the landing log keeps what the consent engine still needs
     flow = Dataflow(flow_name(flow_id))
     inputs: list[Stream[Chunk]] = []
     if landing:
@@ -111,14 +125,29 @@ def build_stream_flow(
             inputs.append(op.input(f"kafka_{name}", flow, kafka_source))
     if not inputs:
         raise ValueError("the stream has no inputs (landing, drops and kafka all off)")
+    forwarders = build_forwarders(settings, lakehouse) if forward else {}
+    if forwarders:
+        tails = [
+            op.input(f"forward_{name}", flow, EventsTailSource(lakehouse, name, stop=stop))
+            for name in forwarders
+        ]
+        batches = tails[0] if len(tails) == 1 else op.merge("forward_inputs", *tails)
+        op.output("forward", batches, ForwardSink(forwarders))
     chunks = inputs[0] if len(inputs) == 1 else op.merge("inputs", *inputs)
-    process_and_sink(chunks, processor=Processor(settings, options), writer=writer, options=options)
+    process_and_sink(
+        chunks,
+        processor=Processor(settings, options),
+        writer=writer,
+        options=options,
+        consent_marks=consent_marks,
+    )
     return flow
 
 
 def _partition_keys(settings: Settings) -> list[str]:
     """What identifies the input partitions of the stream (its recovery state depends on it)."""
     keys = ["landing", *(f"drops:{name}" for name in drop_folders(settings))]
+    keys += [f"forward:{name}" for name in forwarding_destinations(settings)]
     for name, config in sorted(settings.sources.items()):
         if config.format == "kafka" and config.kafka is not None:
             keys.append(f"kafka:{name}:{config.kafka.brokers}:{config.kafka.topic}")

@@ -237,6 +237,31 @@ _SPECS = [
         key=("idempotency_key",),
     ),
     TableSpec(
+        "consent_state",
+        "Current consent per subject and purpose, derived from consent_ledger by the consent "
+        "stream (docs/consent-rules.md rule 6 applied to one subject's statements); upserted.",
+        pa.schema(
+            [
+                _f("subject_hash", _S, required=True),
+                _f("subject_type", _S),
+                _f("customer_id", _S),
+                _f("purpose", _S, required=True),
+                _f("channel", _S),
+                _f("status", _S, required=True),
+                _f("captured_at", _TS, required=True),
+                _f("expires_at", _TS),
+                _f("recorded_at", _TS),
+                _f("consent_id", _S, required=True),
+                _f("source", _S),
+                _f("method", _S),
+                #: rule-6 order as one sortable string (captured_at, status rank, consent_id)
+                _f("precedence", _S, required=True),
+                _f("updated_at", _TS, required=True),
+            ]
+        ),
+        key=("subject_hash", "purpose"),
+    ),
+    TableSpec(
         "profiles",
         "One unified customer: golden traits with provenance, identifiers, computed traits.",
         pa.schema(

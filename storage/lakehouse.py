@@ -262,18 +262,24 @@ class Lakehouse:
         app_id: str | None = None,
         txn_version: int | None = None,
         metadata: Mapping[str, Any] | None = None,
+        transactions: Mapping[str, int] | None = None,
     ) -> WriteResult:
         """Append rows; with ``app_id`` and ``txn_version`` the append is idempotent.
 
         The commit records ``(app_id, txn_version)``; if the table already holds that
         transaction version (or a later one) for ``app_id``, nothing is written and the result
-        says ``skipped``. Versions of one ``app_id`` must increase.
+        says ``skipped``. Versions of one ``app_id`` must increase. ``transactions``
+        (``{app_id: version}``) records several in one commit: it is skipped when the table
+        holds every one of them already.
         """
         if (app_id is None) != (txn_version is None):
             raise StorageError("app_id and txn_version go together")
+        wanted: dict[str, int] = dict(transactions or {})
+        if app_id is not None and txn_version is not None:
+            wanted[app_id] = txn_version
         spec = self._spec(name)
         table = as_arrow(data, spec)
-        txns = [Transaction(app_id, txn_version)] if app_id and txn_version is not None else None
+        txns = [Transaction(a, v) for a, v in wanted.items()] or None
         props = CommitProperties(
             custom_metadata=dict(metadata) if metadata else None,
             app_transactions=txns,
@@ -282,10 +288,11 @@ class Lakehouse:
 
         def attempt() -> WriteResult:
             dt = self._fresh(name)
-            if app_id is not None and txn_version is not None:
-                done = dt.transaction_version(app_id)
-                if done is not None and done >= txn_version:
-                    return WriteResult(name, dt.version(), 0, skipped=True)
+            if wanted and all(
+                (done := dt.transaction_version(a)) is not None and done >= v
+                for a, v in wanted.items()
+            ):
+                return WriteResult(name, dt.version(), 0, skipped=True)
             write_deltalake(dt, table, mode="append", commit_properties=props)
             return WriteResult(name, dt.version(), table.num_rows)
 

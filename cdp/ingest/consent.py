@@ -15,6 +15,15 @@ Two kinds of signal become consent statements:
   ``anonymous_id:<anonymousId>``), captured at the event's ``occurred_at``, evidence the raw
   object. A request sent with Global Privacy Control (``Sec-GPC: 1``, landed as ``meta.gpc``)
   states an objection to ``advertising`` (method ``gpc``).
+* **Decoded signals** (:func:`decoded_consent_signals`): an IAB TCF v2.2 TC string (method
+  ``tcf``) found in ``context.consent.tcfString``, ``context.consent.tcString``,
+  ``context.tcf`` (a string, or an object with ``tcString`` as ``__tcfapi`` gives it),
+  ``context.gdpr_consent`` or ``properties.gdpr_consent``, mapped to purposes by
+  ``consent.tcf``; Google Consent Mode v2 (method ``web_cmp``) in ``context.consent.consentMode``,
+  ``context.consentMode`` or ``context.googleConsentMode`` (``{"ad_storage": "granted", ...}``),
+  mapped by ``consent.consent_mode``. A signal that cannot be decoded or is invalid (a bad TC
+  string, an old TCF policy version, a Consent Mode value other than granted/denied) states
+  nothing: it is a :class:`SignalProblem` the processors quarantine as ``bad_consent``.
 
 Every statement of every message is recorded (the ledger is append-only evidence); a replay
 gives the same rows: ``idempotency_key`` is :attr:`cdp.models.ConsentStatement.idempotency_key`
@@ -28,6 +37,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -37,13 +47,18 @@ from cdp.models import ConsentStatement
 from cdp.models._json import canonical_json
 
 if TYPE_CHECKING:
-    from cdp.config import Settings
+    from cdp.config import ConsentSettings, Settings
 
 __all__ = [
     "CATEGORY_PURPOSES",
     "CONSENT_NAMESPACE",
+    "TCF_FIELDS",
     "ConsentRows",
+    "DecodedSignal",
+    "SignalProblem",
     "consent_id_for",
+    "decoded_consent_signals",
+    "has_decoded_signals",
     "web_consent_signals",
 ]
 
@@ -120,6 +135,161 @@ def web_consent_signals(context: Mapping[str, Any]) -> list[tuple[str, dict[str,
             _resolve(found, _purpose_of(consent_id), "denied")
         out.append(("context.consentManagement", found, managed))
     return out
+
+
+#: Where a TC string may arrive: ``(container, key path)``.
+TCF_FIELDS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    ("context", ("consent", "tcfString")),
+    ("context", ("consent", "tcString")),
+    ("context", ("tcf",)),
+    ("context", ("gdpr_consent",)),
+    ("properties", ("gdpr_consent",)),
+)
+#: Where Google Consent Mode v2 may arrive (in the context).
+CONSENT_MODE_FIELDS: Final[tuple[tuple[str, ...], ...]] = (
+    ("consent", "consentMode"),
+    ("consentMode",),
+    ("googleConsentMode",),
+)
+_CONSENT_MODE_KNOWN: Final = frozenset(
+    {
+        "ad_storage",
+        "analytics_storage",
+        "ad_user_data",
+        "ad_personalization",
+        "functionality_storage",
+        "personalization_storage",
+        "security_storage",
+    }
+)
+_CONSENT_MODE_VALUES: Final = frozenset({"granted", "denied"})
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedSignal:
+    """A decoded consent signal: where it was, ``{purpose: status}``, raw value and method."""
+
+    field: str
+    statuses: dict[str, str]
+    raw: Any
+    method: str
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SignalProblem:
+    """A consent signal that could not be used (quarantined as ``bad_consent``)."""
+
+    field: str
+    reason: str
+    raw: Any
+
+
+def _lookup(container: Mapping[str, Any] | None, path: tuple[str, ...]) -> Any:
+    value: Any = container
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def has_decoded_signals(context: Mapping[str, Any], properties: Mapping[str, Any] | None) -> bool:
+    """Whether a message carries a TC string or Consent Mode at any place this module reads
+    (exactly the places :func:`decoded_consent_signals` looks at; a few dict lookups)."""
+    for container_name, path in TCF_FIELDS:
+        container = context if container_name == "context" else properties
+        value = _lookup(container, path)
+        if value is not None and value != "":
+            return True
+    return any(_lookup(context, path) is not None for path in CONSENT_MODE_FIELDS)
+
+
+def _tcf(
+    field: str, value: Any, settings: ConsentSettings, purposes: Mapping[str, Any]
+) -> DecodedSignal | SignalProblem:
+    # imported here: the consent package imports this module (consent.store -> ConsentRows)
+    from consent.tcf import TCStringError, decode_tc_string, tcf_statuses
+
+    text = value.get("tcString") if isinstance(value, Mapping) else value
+    try:
+        tc = decode_tc_string(text)
+        statuses = tcf_statuses(tc, settings.tcf)
+    except TCStringError as e:
+        return SignalProblem(field, str(e), value)
+    details = {
+        "policy_version": tc.policy_version,
+        "cmp_id": tc.cmp_id,
+        "vendor_list_version": tc.vendor_list_version,
+        "last_updated": tc.last_updated.isoformat(),
+        "purposes_consent": sorted(tc.purposes_consent),
+        "ignored_li_purposes": sorted(tc.ignored_li_purposes),
+    }
+    known = {p: s for p, s in statuses.items() if p in purposes}
+    return DecodedSignal(field, known, text, "tcf", details)
+
+
+def _consent_mode(
+    field: str, value: Any, settings: ConsentSettings, purposes: Mapping[str, Any]
+) -> DecodedSignal | SignalProblem:
+    if not isinstance(value, Mapping):
+        return SignalProblem(
+            field, "Consent Mode must be an object of signal: granted|denied", value
+        )
+    signals: dict[str, str] = {}
+    for name, raw in value.items():
+        if name not in _CONSENT_MODE_KNOWN:
+            continue  # other keys (wait_for_update, region...) are settings, not choices
+        state = raw.strip().lower() if isinstance(raw, str) else None
+        if state not in _CONSENT_MODE_VALUES:
+            return SignalProblem(field, f"{name}: expected granted or denied", value)
+        signals[name] = state
+    statuses: dict[str, str] = {}
+    for purpose, mapped in settings.consent_mode.purposes.items():
+        if purpose not in purposes:
+            continue
+        present = [signals[s] for s in mapped if s in signals]
+        if "denied" in present:
+            statuses[purpose] = "denied"
+        elif present and len(present) == len(mapped):
+            statuses[purpose] = "granted"
+    return DecodedSignal(field, statuses, dict(value), "web_cmp", {})
+
+
+def decoded_consent_signals(
+    context: Mapping[str, Any],
+    properties: Mapping[str, Any] | None,
+    settings: ConsentSettings,
+    purposes: Mapping[str, Any],
+) -> tuple[list[DecodedSignal], list[SignalProblem]]:
+    """TC strings and Google Consent Mode in a message (see the module documentation).
+
+    A Consent Mode purpose is granted only when every mapped signal is present and granted,
+    denied when one mapped signal is denied, and not stated otherwise. Only purposes of the
+    catalogue (``purposes``) are stated.
+    """
+    signals: list[DecodedSignal] = []
+    problems: list[SignalProblem] = []
+    seen_tc: set[str] = set()
+    for container_name, path in TCF_FIELDS:
+        container = context if container_name == "context" else properties
+        value = _lookup(container, path)
+        if value is None or value == "":
+            continue
+        text = value.get("tcString") if isinstance(value, Mapping) else value
+        if isinstance(text, str) and text in seen_tc:
+            continue  # the same string in two places is one signal
+        if isinstance(text, str):
+            seen_tc.add(text)
+        found = _tcf(f"{container_name}.{'.'.join(path)}", value, settings, purposes)
+        (signals if isinstance(found, DecodedSignal) else problems).append(found)  # type: ignore[arg-type]
+    for path in CONSENT_MODE_FIELDS:
+        value = _lookup(context, path)
+        if value is None:
+            continue
+        found = _consent_mode(f"context.{'.'.join(path)}", value, settings, purposes)
+        (signals if isinstance(found, DecodedSignal) else problems).append(found)  # type: ignore[arg-type]
+    return signals, problems
 
 
 class ConsentRows:

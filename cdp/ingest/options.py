@@ -29,6 +29,8 @@ class IngestOptions:
     * ``max_message_bytes``: largest web message (Segment: 32 KB); ``max_record_bytes``: largest
       CSV/JSON-lines record. Bigger inputs are quarantined as ``oversize``.
     * ``keep_raw``: write every input to ``raw_events`` as it came.
+    * ``columnar``: process chunks of JSON-lines web files with the columnar fast path
+      (:mod:`cdp.ingest.columnar`; same outcomes as the per-line path, which it falls back to).
     * ``dedupe_max_ids``: event ids the in-memory dedupe index holds before it forgets the least
       recently used days (it reloads a day from the ``events`` table when needed again).
     * ``compact_every``: commits to a table after which the stream compacts its small files.
@@ -44,7 +46,7 @@ class IngestOptions:
       them large. Part of the streams' identity: keep it fixed for a lakehouse.
     """
 
-    chunk_rows: int = 2_000
+    chunk_rows: int = 10_000
     chunk_bytes: int = 32 << 20
     flush_rows: int = 250_000
     epoch_interval: timedelta = field(default_factory=lambda: timedelta(seconds=1))
@@ -53,10 +55,13 @@ class IngestOptions:
     max_message_bytes: int = 32 * 1024
     max_record_bytes: int = 1 << 20
     keep_raw: bool = True
+    columnar: bool = True
     dedupe_max_ids: int = 2_000_000
     compact_every: int = 100
     landing_batch: int = 5_000
     sink_partitions: int = 1
+    #: partitions of the consent engine's sink (statements keyed by subject, pipelines.consent)
+    consent_partitions: int = 2
     drop_settle: timedelta = field(default_factory=lambda: timedelta(seconds=1))
     landing_truncate_interval: timedelta = field(default_factory=lambda: timedelta(seconds=5))
     range_bytes: int = 1 << 30
@@ -72,6 +77,7 @@ class IngestOptions:
             "compact_every",
             "landing_batch",
             "sink_partitions",
+            "consent_partitions",
             "range_bytes",
         ):
             value = getattr(self, name)

@@ -25,12 +25,14 @@ from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
+from cdp.ingest.columnar import add_plain_lines
 from cdp.ingest.consent import ConsentRows
 from cdp.ingest.errors import UnsupportedSourceError
 from cdp.ingest.options import IngestOptions
 from cdp.ingest.outcome import Outcome, OutcomeBuilder, Rejection, stable_id
-from cdp.ingest.readers import RawInput
+from cdp.ingest.readers import InputBatch, RawInput
 from cdp.ingest.records import RecordProcessor
+from cdp.ingest.statements import StatementProcessor
 from cdp.ingest.web import WebProcessor
 
 if TYPE_CHECKING:
@@ -132,7 +134,7 @@ class Processor:
         self.options = options or IngestOptions()
         self._consent = ConsentRows(settings)
         self._web: dict[str, WebProcessor] = {}
-        self._records: dict[str, RecordProcessor] = {}
+        self._records: dict[str, RecordProcessor | StatementProcessor] = {}
 
     # -- per source ------------------------------------------------------------------------
 
@@ -149,13 +151,17 @@ class Processor:
             found = self._web[source] = WebProcessor(self.settings, source, self.options)
         return found
 
-    def records(self, source: str) -> RecordProcessor:
+    def records(self, source: str) -> RecordProcessor | StatementProcessor:
         found = self._records.get(source)
         if found is None:
             config = self.settings.source(source)
             if config.kind == "web":
                 raise UnsupportedSourceError(f"source {source} sends web messages, not records")
-            found = self._records[source] = RecordProcessor(config, self._consent, self.options)
+            if config.kind == "consent":
+                found = StatementProcessor(self.settings, config, self._consent, self.options)
+            else:
+                found = RecordProcessor(config, self._consent, self.options)
+            self._records[source] = found
         return found
 
     # -- chunks ----------------------------------------------------------------------------
@@ -184,15 +190,35 @@ class Processor:
             def failed(seq: int, payload: bytes, ref: str, error: BaseException) -> None:
                 self._internal(builder, source, seq, payload, ref, now, error)
 
-            self.web(source).add_inputs(
-                builder,
-                inputs,
-                received_at=now,
-                trust_received_at=chunk.trust_received_at,
-                content_type=content_type,
-                keep_raw=keep_raw,
-                on_error=failed,
-            )
+            def failed_in(
+                into: OutcomeBuilder, seq: int, payload: bytes, ref: str, error: BaseException
+            ) -> None:
+                self._internal(into, source, seq, payload, ref, now, error)
+
+            web = self.web(source)
+            if not (
+                self.options.columnar
+                and isinstance(inputs, InputBatch)
+                and add_plain_lines(
+                    web,
+                    builder,
+                    inputs,
+                    received_at=now,
+                    trust_received_at=chunk.trust_received_at,
+                    content_type=content_type,
+                    keep_raw=keep_raw,
+                    on_error=failed_in,
+                )
+            ):
+                web.add_inputs(
+                    builder,
+                    inputs,
+                    received_at=now,
+                    trust_received_at=chunk.trust_received_at,
+                    content_type=content_type,
+                    keep_raw=keep_raw,
+                    on_error=failed,
+                )
         else:
             records = self.records(source)
             changes = chunk.format != "csv"
@@ -269,6 +295,12 @@ class Processor:
             )
             self._reject_any(
                 builder, source or "unknown", rejection, entry.payload, seq, ref, received_at
+            )
+            return
+        if config is not None and config.kind == "consent" and entry.route == "consent":
+            # a statement landed by the API for a consent source (cdp.ingest.statements)
+            self.records(source).add_payload(
+                builder, entry.payload, seq=seq, ref=ref, received_at=received_at
             )
             return
         if config is None or config.kind != "web":

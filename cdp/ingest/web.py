@@ -34,7 +34,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
-from cdp.ingest.consent import ConsentRows, web_consent_signals
+from cdp.ingest.consent import (
+    ConsentRows,
+    decoded_consent_signals,
+    has_decoded_signals,
+    web_consent_signals,
+)
 from cdp.ingest.outcome import OutcomeBuilder, Rejection
 from cdp.ingest.readers import InputBatch, RawInput
 from cdp.models import (
@@ -167,6 +172,8 @@ class WebMessage:
     traits: dict[str, Any]
     previous_id: str | None
     event_row: tuple[Any, ...]
+    #: the message's properties (track, page, screen), for consent signals in them
+    properties: dict[str, Any]
 
 
 def _fast_message(
@@ -275,6 +282,7 @@ def _fast_message(
         traits,
         previous_id,
         row,
+        properties,
     )
 
 
@@ -313,6 +321,7 @@ def _model_message(
             row["traits"],
             row["context"],
         ),
+        _props if isinstance(_props := getattr(msg, "properties", None), dict) else {},
     )
 
 
@@ -342,6 +351,8 @@ class WebProcessor:
         self.consent = ConsentRows(settings)
         self._max_bytes = options.max_message_bytes
         self._gpc_purpose = "advertising" if self.consent.known("advertising") else None
+        self._consent_settings = settings.consent
+        self._purposes = settings.purposes
         self._trait_cache: dict[bytes | str, tuple[dict[str, Any], str]] = {}
 
     # -- entry points ----------------------------------------------------------------------
@@ -664,14 +675,80 @@ class WebProcessor:
         """The rows of a valid message: its event, identity and consent statements."""
         if not builder.add_event(msg.event_row, seq):
             return  # the same event again in this chunk: a duplicate
+        self.accept_rows(builder, msg, seq, gpc=gpc)
+
+    def accept_rows(
+        self, builder: OutcomeBuilder, msg: WebMessage, seq: int, *, gpc: bool = False
+    ) -> None:
+        """The identity and consent rows of a valid message whose event was just added."""
         kind = msg.type
         if kind == "identify" or kind == "alias":
             self._add_identity(builder, msg, seq)
         context = msg.context
         if context and ("consent" in context or "consentManagement" in context):
             self._add_consent(builder, msg, seq, gpc=False)
+        if (context or msg.properties) and has_decoded_signals(context, msg.properties):
+            self._add_decoded(builder, msg, seq)
         if gpc:
             self._add_consent(builder, msg, seq, gpc=True)
+
+    def _subject(self, msg: WebMessage) -> tuple[str, str]:
+        if msg.user_id:
+            return "user_id", msg.user_id
+        assert msg.anonymous_id is not None
+        return "anonymous_id", msg.anonymous_id
+
+    def _add_decoded(self, builder: OutcomeBuilder, msg: WebMessage, seq: int) -> None:
+        """Statements of TC strings and Consent Mode; undecodable ones to quarantine.
+
+        A signal that cannot be used states nothing (never a grant): it gets a ``quarantine``
+        row (``bad_consent``, stage ``consent``) beside the message's event, which is kept.
+        """
+        signals, problems = decoded_consent_signals(
+            msg.context, msg.properties, self._consent_settings, self._purposes
+        )
+        subject_type, subject_value = self._subject(msg)
+        seen = builder.memo
+        explicit = msg.type == "track" and msg.event_row[3] == _CONSENT_UPDATED
+        for signal in signals:
+            key = ("decoded", signal.field, subject_type, subject_value)
+            fingerprint = _json(signal.raw)
+            if not explicit and seen.get(key) == fingerprint:
+                continue  # the same choice repeated within the chunk
+            seen[key] = fingerprint
+            for purpose, status in signal.statuses.items():
+                row = self.consent.row(
+                    subject_type=subject_type,
+                    subject_value=subject_value,
+                    purpose=purpose,
+                    status=status,
+                    captured_at=msg.occurred_at,
+                    source=self.source,
+                    method=signal.method,
+                    evidence={
+                        "field": signal.field,
+                        "value": signal.raw,
+                        "event_id": msg.event_id,
+                        **signal.details,
+                    },
+                    recorded_at=builder.ingested_at,
+                )
+                builder.add_consent(row, event_id=msg.event_id, seq=seq)
+        for n, problem in enumerate(problems):
+            rejection = Rejection(
+                "bad_consent", f"{problem.field}: {problem.reason}", problem.field, "consent"
+            )
+            builder.add_rejection(
+                rejection,
+                source=self.source,
+                received_at=builder.ingested_at,
+                payload=_json(
+                    {"event_id": msg.event_id, "field": problem.field, "value": problem.raw}
+                ),
+                record_ref=f"event:{msg.event_id}",
+                seq=seq,
+                tag=f"consent-{msg.event_id[:24]}-{n}",
+            )
 
     def _add_identity(self, builder: OutcomeBuilder, msg: WebMessage, seq: int) -> None:
         key = msg.user_id or msg.anonymous_id

@@ -143,6 +143,7 @@ class DeltaWriter:
         options: IngestOptions | None = None,
         on_durable: Callable[[str, int], None] | None = None,
         compact: bool = False,
+        write_consent: bool = True,
     ) -> None:
         self.lakehouse = lakehouse
         self.flow_id = flow_id
@@ -156,6 +157,8 @@ class DeltaWriter:
         self.stats = stats or IngestStats()
         self.on_durable = on_durable
         self.compact = compact
+        #: False when the flow's consent engine writes ``consent_ledger`` (pipelines.consent)
+        self.write_consent = write_consent
         self._committed: dict[tuple[str, str], int] = {}
         self._upsert_lock = threading.Lock()
         self._compact_lock = threading.Lock()
@@ -194,13 +197,17 @@ class DeltaWriter:
         events_done = self.committed("events", stream)
         events = _after(tables.get("events"), events_done)
         identity = _after(tables.get("identity_records"), events_done)
-        consent = _after(tables.get("consent_ledger"), self.committed("consent_ledger", stream))
+        consent = (
+            _after(tables.get("consent_ledger"), self.committed("consent_ledger", stream))
+            if self.write_consent
+            else None
+        )
         duplicates = sum(1 for s in outcome.duplicate_seqs if s > events_done)
 
         claimed: list[str] = []
         if events is not None:
             ids = events.column("event_id").to_pylist()
-            fresh = self.index.claim(ids, events.column("event_date").to_pylist())
+            fresh = self.index.claim(ids, _dates(events.column("event_date")))
             claimed = [i for i, new in zip(ids, fresh, strict=True) if new]
             if len(claimed) < len(ids):
                 seqs = events.column(PRIVATE_SEQ).to_pylist()
@@ -212,7 +219,7 @@ class DeltaWriter:
         stated: list[str] = []
         if consent is not None:
             keys = consent.column("idempotency_key").to_pylist()
-            days = [t.date() for t in consent.column("captured_at").to_pylist()]
+            days = _dates(pc.cast(consent.column("captured_at"), pa.date32()))
             fresh_keys = self.statements.claim(keys, days)
             stated = [k for k, new in zip(keys, fresh_keys, strict=True) if new]
             if len(stated) < len(keys):
@@ -257,7 +264,10 @@ class DeltaWriter:
 
         quarantined: Counter[str] = Counter()
         if quarantine is not None:
-            quarantined.update(quarantine.column("error_type").to_pylist())
+            # rows of stage "consent" (bad_consent) come on top of an event: not an input's fate
+            stages = quarantine.column("stage").to_pylist()
+            types = quarantine.column("error_type").to_pylist()
+            quarantined.update(t for t, s in zip(types, stages, strict=True) if s != "consent")
         written_events = events.num_rows if events is not None else 0
         accounted = written_events + quarantined.total() + duplicates
         self.stats.add(
@@ -294,6 +304,21 @@ class DeltaWriter:
             logger.warning("compaction failed (%s); will retry later", type(e).__name__)
         finally:
             self._compact_lock.release()
+
+
+_EPOCH_DAY = date(1970, 1, 1)
+
+
+def _dates(column: pa.ChunkedArray | pa.Array) -> list[date]:
+    """The ``date32`` values of ``column`` as dates (one object per distinct day: fast)."""
+    days: dict[int, date] = {}
+    out = []
+    for day in pc.cast(column, pa.int32()).to_pylist():
+        found = days.get(day)
+        if found is None:
+            found = days[day] = _EPOCH_DAY + timedelta(days=day)
+        out.append(found)
+    return out
 
 
 def _without(table: pa.Table | None, dropped: set[tuple[Any, Any]]) -> pa.Table | None:

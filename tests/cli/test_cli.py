@@ -141,6 +141,10 @@ def test_demo_runs_on_the_embedded_default(tmp_path: Path) -> None:
     again = cdp("demo", "--people", "200", config=config)  # idempotent: nothing written twice
     assert again.returncode == 0, again.stderr
     assert Lakehouse(tmp_path / "lakehouse").count("events") == lakehouse.count("events")
+    ledger = lakehouse.read("consent_ledger")
+    assert ledger.height > 0 and ledger["idempotency_key"].n_unique() == ledger.height
+    assert lakehouse.count("consent_state") > 0
+    assert "consent_state" in again.stdout
 
 
 def test_identity_resolve_explain_and_override(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ def write(tmp_path: Path, body: str) -> Path:
 
 
 def test_sample_config_loads(sample_settings: Settings) -> None:
-    assert set(sample_settings.sources) == {"crm", "erp", "web"}
+    assert set(sample_settings.sources) == {"crm", "erp", "web", "preferences"}
     crm = sample_settings.sources["crm"]
     assert crm.name == "crm"
     assert crm.fields["email"].column == "Email"  # string shorthand
@@ -78,7 +78,8 @@ def test_config_path_from_environment(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_unknown_source_lookup_names_the_configured_ones(sample_settings: Settings) -> None:
-    with pytest.raises(ConfigError, match="unknown source 'shop'; configured: crm, erp, web"):
+    expected = "unknown source 'shop'; configured: crm, erp, preferences, web"
+    with pytest.raises(ConfigError, match=expected):
         sample_settings.source("shop")
 
 

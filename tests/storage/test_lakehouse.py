@@ -64,6 +64,8 @@ DESIGN_TABLES = {
     # identity model versions and a person's overrides (identity service, issue #4)
     "identity_models": {"model_id", "version", "created_at", "model_json"},
     "identity_overrides": {"override_id", "kind", "left_key", "right_key", "active"},
+    # current consent per subject and purpose, derived by the consent stream (issue #5)
+    "consent_state": {"subject_hash", "purpose", "status", "captured_at", "consent_id"},
 }
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)

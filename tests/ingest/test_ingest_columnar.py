@@ -1,0 +1,296 @@
+"""The columnar fast path of JSON-lines web files gives exactly the per-line path's outcomes."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
+
+from cdp.config import Settings
+from cdp.ingest import FileChunk, IngestOptions, Outcome, OutcomeBuilder, Processor
+from cdp.ingest.columnar import add_plain_lines
+from cdp.ingest.readers import InputBatch, JsonLinesReader
+from cdp.synth import GenerationReport
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+_CMP = {"consent": {"categoryPreferences": {"Advertising": False, "Analytics": True}}}
+_CMP_2 = {"consent": {"categoryPreferences": {"Advertising": True, "Analytics": True}}}
+# decoded signals (TC strings, Google Consent Mode) take the per-line path: same outcome
+_TCF = {"consent": {"tcfString": "COtybn4PA_zT4KjACBENAPCIAEBAAECAAIAAAAAAAAAA"}}
+_BAD_TCF = {"tcf": "not-a-tc-string"}
+_GCM = {"consentMode": {"ad_storage": "granted", "analytics_storage": "denied"}}
+_BAD_GCM = {"googleConsentMode": {"ad_storage": "maybe"}}
+_RUDDER = {"consentManagement": {"allowedConsentIds": ["C0001"], "deniedConsentIds": ["C0004"]}}
+
+
+def _outcome(settings: Settings, batch: InputBatch, *, columnar: bool, trust: bool) -> Outcome:
+    processor = Processor(settings, IngestOptions(columnar=columnar))
+    chunk = FileChunk("web", "file:test", "jsonl", batch, trust_received_at=trust)
+    return processor.process(chunk, now=NOW)
+
+
+def _tables(outcome: Outcome) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name in outcome.tables:
+        out[name] = outcome.rows(name)
+    return out
+
+
+def _assert_same(settings: Settings, batch: InputBatch, *, trust: bool = True) -> Outcome:
+    fast = _outcome(settings, batch, columnar=True, trust=trust)
+    slow = _outcome(settings, batch, columnar=False, trust=trust)
+    assert _tables(fast) == _tables(slow)
+    for name in fast.tables:  # private columns too: the writer's exactly-once filter uses them
+        assert fast.tables[name].column("_seq").to_pylist() == (
+            slow.tables[name].column("_seq").to_pylist()
+        )
+    assert (fast.first_seq, fast.last_seq, fast.inputs) == (
+        slow.first_seq,
+        slow.last_seq,
+        slow.inputs,
+    )
+    assert fast.duplicate_seqs == slow.duplicate_seqs
+    # a bad consent signal is quarantined beside its kept event: not an input outcome
+    rejected = sum(1 for r in fast.rows("quarantine") if r.get("stage") != "consent")
+    assert fast.inputs == fast.count("events") + rejected + len(fast.duplicate_seqs)
+    return fast
+
+
+def _batch(lines: list[bytes], *, oversize: set[int] | None = None) -> InputBatch:
+    from cdp.ingest import Rejection
+
+    rejections = {
+        i: Rejection("oversize", "line over 1048576 bytes", None, "read") for i in oversize or ()
+    }
+    return InputBatch("test.jsonl", [3 * i + 1 for i in range(len(lines))], lines, rejections)
+
+
+def _taken(settings: Settings, batch: InputBatch) -> bool:
+    """Whether the columnar path handles ``batch`` itself (no fallback to the per-line path)."""
+    processor = Processor(settings, IngestOptions())
+    builder = OutcomeBuilder(stream="s", source="web", ingested_at=NOW, batch_id="b")
+
+    def failed(*args: object) -> None:
+        raise AssertionError("no input may fail")
+
+    return add_plain_lines(
+        processor.web("web"),
+        builder,
+        batch,
+        received_at=NOW,
+        trust_received_at=True,
+        content_type="application/x-ndjson",
+        keep_raw=True,
+        on_error=failed,
+    )
+
+
+def test_generated_files_take_the_columnar_path_with_the_same_outcome(
+    settings: Settings, generated: GenerationReport
+) -> None:
+    path = sorted((generated.out_dir / "web").glob("*.jsonl"))[0]
+    with JsonLinesReader(Path(path), max_record_bytes=1 << 20) as reader:
+        batch = reader.read_batch(1_000_000)
+    assert _taken(settings, batch)
+    outcome = _assert_same(settings, batch)
+    assert outcome.count("events") > 1000
+    assert outcome.count("consent_ledger") > 10 and outcome.count("identity_records") > 10
+    assert outcome.duplicate_seqs  # the fixture re-sends messages
+    assert {r["error_type"] for r in outcome.rows("quarantine")} >= {"bad_json"}
+
+
+_PLAIN = [
+    {
+        "type": "track",
+        "messageId": "m-1",
+        "anonymousId": "a-1",
+        "event": "Order Completed",
+        "properties": {"total": 10, "items": [{"sku": "x", "price": 1.5}], "é": "ü"},
+        "timestamp": "2025-03-01T10:00:00.000Z",
+        "sentAt": "2025-03-01T10:00:01.5Z",
+        "receivedAt": "2025-03-01T10:00:02.123456Z",
+        "context": {"ip": "1.2.3.4", **_CMP},
+    },
+    {
+        "type": "identify",
+        "messageId": "m-2",
+        "userId": "u-1",
+        "traits": {"email": "A@B.ch", "firstName": "Anna", "plan": "pro"},
+        "context": _CMP_2,
+    },
+    {"type": "page", "messageId": "m-3", "anonymousId": "a-1", "name": "Home", "context": _CMP},
+    {"type": "screen", "messageId": "m-4", "userId": "u-2", "name": "Start", "category": "c"},
+    {"type": "group", "messageId": "m-5", "userId": "u-1", "groupId": "g-1", "traits": {"n": 1}},
+    {"type": "alias", "messageId": "m-6", "userId": "u-1", "previousId": "a-1"},
+    {
+        "type": "track",
+        "messageId": "m-7",
+        "userId": "u-1",
+        "event": "Segment Consent Preference Updated",
+        "originalTimestamp": "2025-03-01T10:00:00Z",
+        "context": _CMP_2,
+    },
+    {"type": "track", "messageId": "m-8", "anonymousId": "a-2", "event": "E", "context": _RUDDER},
+]
+_ODD = st.sampled_from(
+    [
+        None,
+        "",
+        "  ",
+        "\u00a0x",
+        "x\x1f",
+        42,
+        1.5,
+        True,
+        {},
+        [],
+        "x",
+        "a-1",
+        "u-1",
+        "m-1",
+        " padded ",
+        "2025-01-01T00:00:00Z",
+        "2025-01-01T00:00:00.1234567Z",
+        "2025-01-01T00:00:00+02:00",
+        "2025-01-01T24:00:00Z",
+        "2025-01-01T23:59:60Z",
+        "0000-01-01T00:00:00Z",
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59.999999Z",
+        "2025-02-30T00:00:00Z",
+        "2025-1-01T00:00:00Z",
+        "１９９９-01-01T00:00:00Z",
+        1700000000123,
+        {"a": 1},
+        _CMP,
+        _CMP_2,
+        _RUDDER,
+        2**70,
+    ]
+)
+_KEYS = st.sampled_from(
+    [
+        "type",
+        "messageId",
+        "message_id",
+        "userId",
+        "anonymousId",
+        "timestamp",
+        "originalTimestamp",
+        "sentAt",
+        "receivedAt",
+        "context",
+        "integrations",
+        "properties",
+        "traits",
+        "event",
+        "name",
+        "category",
+        "groupId",
+        "previousId",
+        "version",
+        "channel",
+        "writeKey",
+        "batch",
+    ]
+)
+
+
+@st.composite
+def _line(draw: st.DrawFn) -> bytes:
+    kind = draw(st.integers(0, 9))
+    if kind == 0:  # not a message: bad JSON, bad UTF-8, other JSON values, blank-ish
+        return draw(
+            st.sampled_from(
+                [
+                    b'{"type": "track", "messageId": "x", "anonym',
+                    b'{"type": "track", "event": "\xff\xfe", "anonymousId": "a"}',
+                    b"[1, 2]",
+                    b'"text"',
+                    b"null",
+                    b"{}",
+                    b'{"batch": [{"type": "track", "event": "E", "userId": "u"}]}',
+                    b'{"batch": "nope"}',
+                    b'{"type": "track", "event": "E", "userId": "u", "x": 1e400}',
+                    b'{"type": "track", "event": "E", "userId": "u", "x": "\\ud800"}',
+                ]
+            )
+        )
+    msg = copy.deepcopy(draw(st.sampled_from(_PLAIN)))
+    if kind <= 3:
+        for key, value in draw(st.lists(st.tuples(_KEYS, _ODD), max_size=2)):
+            msg[key] = copy.deepcopy(value)
+        for key in draw(st.lists(_KEYS, max_size=1)):
+            msg.pop(key, None)
+    if kind == 4:
+        msg["messageId"] = draw(st.sampled_from(["m-1", "m-2", "dup"]))  # duplicates
+    if kind == 5:
+        msg["context"] = copy.deepcopy(
+            draw(st.sampled_from([_CMP, _CMP_2, _RUDDER, {}, _TCF, _BAD_TCF, _GCM, _BAD_GCM]))
+        )
+    if kind == 7:
+        msg["properties"] = {"gdpr_consent": draw(st.sampled_from(["", "garbage", "COtybn"]))}
+    if kind == 6:
+        msg["properties"] = {"blob": "x" * 40_000}  # over the 32 KB of a message
+    try:
+        return orjson.dumps(msg)
+    except TypeError:  # an integer beyond 64 bits
+        return orjson.dumps({k: str(v) if isinstance(v, int) else v for k, v in msg.items()})
+
+
+@hyp_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lines=st.lists(_line(), min_size=1, max_size=30),
+    oversize=st.sets(st.integers(0, 29), max_size=2),
+    trust=st.booleans(),
+)
+def test_columnar_path_equals_per_line_path_on_any_lines(
+    sample_settings: Settings, lines: list[bytes], oversize: set[int], trust: bool
+) -> None:
+    batch = _batch(lines, oversize={i for i in oversize if i < len(lines)})
+    _assert_same(sample_settings, batch, trust=trust)
+
+
+def test_plain_lines_with_duplicates_and_consent_changes(sample_settings: Settings) -> None:
+    lines = [orjson.dumps(m) for m in _PLAIN]
+    repeated = [*lines, *lines, b"{not json", orjson.dumps({**_PLAIN[2], "messageId": "m-9"})]
+    batch = _batch(repeated)
+    assert _taken(sample_settings, batch)
+    outcome = _assert_same(sample_settings, batch)
+    assert len(outcome.duplicate_seqs) == len(lines)
+    assert outcome.count("events") == len(lines) + 1
+    assert [r["error_type"] for r in outcome.rows("quarantine")] == ["bad_json"]
+    assert outcome.count("consent_ledger") > 0
+
+
+def test_decoded_consent_signals_take_the_per_line_path(sample_settings: Settings) -> None:
+    lines = [orjson.dumps(m) for m in _PLAIN]
+    plain = _batch(lines)
+    assert _taken(sample_settings, plain)
+    for context in (_TCF, _BAD_TCF, _GCM, _BAD_GCM):
+        signalled = {**_PLAIN[1], "messageId": "m-signal", "context": context}
+        batch = _batch([*lines, orjson.dumps(signalled)])
+        assert not _taken(sample_settings, batch)
+        _assert_same(sample_settings, batch)
+    bad = _assert_same(
+        sample_settings,
+        _batch([orjson.dumps({**_PLAIN[1], "messageId": "m-bad", "context": _BAD_GCM})]),
+    )
+    assert [r["error_type"] for r in bad.rows("quarantine")] == ["bad_consent"]
+    assert bad.count("events") == 1
+
+
+def test_a_valid_unusual_message_sends_the_chunk_down_the_per_line_path(
+    sample_settings: Settings,
+) -> None:
+    numeric = {**_PLAIN[0], "messageId": "m-n", "userId": 42}  # valid: the models take it
+    batch = _batch([orjson.dumps(_PLAIN[0]), orjson.dumps(numeric), orjson.dumps(_PLAIN[1])])
+    assert not _taken(sample_settings, batch)
+    outcome = _assert_same(sample_settings, batch)
+    assert outcome.count("events") == 3
