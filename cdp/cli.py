@@ -44,8 +44,10 @@ app = typer.Typer(
 )
 identity_app = typer.Typer(help="Resolve, explain and override customer identities.")
 segments_app = typer.Typer(help="Build and inspect segments.")
+privacy_app = typer.Typer(help="Erase (GDPR Art. 17) or export (Art. 15/20) a person's data.")
 app.add_typer(identity_app, name="identity", no_args_is_help=True)
 app.add_typer(segments_app, name="segments", no_args_is_help=True)
+app.add_typer(privacy_app, name="privacy", no_args_is_help=True)
 consent_app = typer.Typer(help="Consent decisions and a subject's consent history.")
 audit_app = typer.Typer(help="Audit the consent engine: violations, lineage, replay.")
 app.add_typer(consent_app, name="consent", no_args_is_help=True)
@@ -634,6 +636,90 @@ def identity_override(
     lakehouse.init()
     override_id = add_override(lakehouse, kind, a, b, reason=reason, by=by)  # type: ignore[arg-type]
     out.print(f"override {override_id} recorded; it applies from the next `cdp identity resolve`")
+
+
+@privacy_app.command("erase")
+def privacy_erase(
+    identifier: Annotated[
+        str, typer.Argument(help="type:value (email:…, phone:…, customer_id:…, crm:<id>…).")
+    ],
+    requested_by: Annotated[str, typer.Option("--requested-by", help="Who asked (kept).")],
+    request_id: Annotated[
+        str | None, typer.Option("--request-id", help="Your ticket id (default: a new UUID).")
+    ] = None,
+    retention: Annotated[
+        str, typer.Option(help="immediate (vacuum now, verify) | deferred (next routine vacuum).")
+    ] = "immediate",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Erase a person everywhere, keep hashed suppression and consent proof, verify the files."""
+    from consent.privacy import erase
+    from storage import Lakehouse
+
+    if retention not in ("immediate", "deferred"):
+        _fail("--retention must be immediate or deferred")
+    settings = state.settings()
+    lakehouse = Lakehouse.from_settings(settings)
+    lakehouse.init()
+    with _progress("erasing"):
+        report = erase(
+            lakehouse,
+            settings,
+            identifier,
+            request_id=request_id,
+            requested_by=requested_by,
+            retention=retention,  # type: ignore[arg-type]
+        )
+    if as_json:
+        import json
+
+        out.print_json(json.dumps(report.to_json()))
+    else:
+        table = Table("", "value", title=f"erasure {report.request_id}: {report.status}")
+        table.add_row("customers", ", ".join(report.customer_ids) or "—")
+        table.add_row("identifiers suppressed (hashed)", str(len(report.identifier_hashes)))
+        for name, count in sorted(report.rows_deleted.items()):
+            if count:
+                table.add_row(f"rows deleted: {name}", f"{count:,}")
+        for name, count in sorted(report.rows_redacted.items()):
+            table.add_row(f"rows kept pseudonymous: {name}", f"{count:,}")
+        table.add_row("files vacuumed", f"{report.files_vacuumed:,}")
+        table.add_row("log history truncated", ", ".join(report.history_truncated) or "—")
+        table.add_row("files scanned", f"{report.files_scanned:,}")
+        verdict = {True: "nothing found", False: "FOUND", None: "not run (deferred)"}
+        table.add_row("verification", verdict[report.verified])
+        out.print(table)
+    if report.verified is False:
+        kinds = sorted({f"{f.kind} in {f.table} ({f.where})" for f in report.findings})
+        _fail(f"erasure {report.request_id} left values behind: {'; '.join(kinds)}")
+
+
+@privacy_app.command("export")
+def privacy_export(
+    identifier: Annotated[
+        str, typer.Argument(help="type:value (email:…, phone:…, customer_id:…, crm:<id>…).")
+    ],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the JSON here (default: stdout).")
+    ] = None,
+) -> None:
+    """Everything held about a person, as JSON (with the tables and versions read)."""
+    import json
+
+    from consent.privacy import export_subject
+    from storage import Lakehouse
+
+    settings = state.settings()
+    lakehouse = Lakehouse.from_settings(settings)
+    document = json.dumps(export_subject(lakehouse, settings, identifier), indent=2)
+    if out_file is None:
+        sys.stdout.write(document + "\n")
+        return
+    try:
+        out_file.write_text(document + "\n", encoding="utf-8")
+    except OSError as e:
+        _fail(f"cannot write {out_file}: {e.strerror}")
+    err.print(f"written to {out_file}")
 
 
 @segments_app.command("build")

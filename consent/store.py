@@ -320,6 +320,9 @@ class ConsentStore:
             if not new:
                 return ids
             written = list(new.values())
+            for r in written:  # an erased subject: the statement is kept as pseudonymous proof
+                if r["subject_hash"] in state.suppressed:
+                    r.update(subject_value=None, evidence=None)
             result = self._lakehouse.append(_LEDGER, written)
             versions = dict(state.versions)
             previous = state.versions.get(_LEDGER)

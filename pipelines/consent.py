@@ -38,6 +38,7 @@ from typing_extensions import override
 from cdp.ingest import IngestStats, Outcome
 from cdp.ingest.dedupe import EventIndex
 from cdp.ingest.outcome import PRIVATE_SEQ
+from cdp.ingest.suppression import SuppressionList
 from cdp.ingest.writer import consent_key_loader
 from consent.state import SubjectConsent, state_row
 from storage import Lakehouse
@@ -202,6 +203,7 @@ class ConsentSink(FixedPartitionedSink[Any, None]):
         self.stats = stats
         self.marks = marks or ConsentMarks(parts)
         self.keys = EventIndex(consent_key_loader(lakehouse), max_ids=max_ids)
+        self.suppression = SuppressionList(lakehouse, None)
         self._state_lock = threading.Lock()
 
     @override
@@ -242,6 +244,11 @@ class ConsentSink(FixedPartitionedSink[Any, None]):
             fresh = self.keys.claim(keys, [r["captured_at"].date() for r in rows])
             claimed = [k for k, new in zip(keys, fresh, strict=True) if new]
             rows = [r for r, new in zip(rows, fresh, strict=True) if new]
+        if rows:  # an erased subject: the statement is kept as pseudonymous proof
+            erased = self.suppression.hashes()
+            for r in rows:
+                if r["subject_hash"] in erased:
+                    r.update(subject_value=None, evidence=None)
         try:
             written = 0
             if rows:

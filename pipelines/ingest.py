@@ -115,7 +115,9 @@ def build_ingest_flow(
     files = _check(settings, source, paths)
     default = _default_format(settings, source)
     lakehouse = lakehouse or Lakehouse.from_settings(settings)
-    writer = writer or DeltaWriter(lakehouse, flow_id=flow_id, options=options)
+    writer = writer or DeltaWriter(
+        lakehouse, flow_id=flow_id, options=options, privacy=settings.privacy
+    )
     tracker = None
     if progress is not None:
         tracker = ReadProgress(sum(p.stat().st_size for p in files), progress)
@@ -149,7 +151,13 @@ def _run_process(job: _Job, process_id: int, results: Any) -> None:
     """One more process of a cluster (started with ``spawn``): runs the flow, sends its counts."""
     stats = IngestStats()
     lakehouse = Lakehouse.from_settings(job.settings)
-    writer = DeltaWriter(lakehouse, flow_id=job.flow_id, stats=stats, options=job.options)
+    writer = DeltaWriter(
+        lakehouse,
+        flow_id=job.flow_id,
+        stats=stats,
+        options=job.options,
+        privacy=job.settings.privacy,
+    )
     stop = threading.Event()
     flow = build_ingest_flow(
         job.settings,
@@ -205,7 +213,9 @@ def run_ingest(
     lakehouse = Lakehouse.from_settings(settings)
     lakehouse.init()
     stats = IngestStats()
-    writer = DeltaWriter(lakehouse, flow_id=flow_id, stats=stats, options=options)
+    writer = DeltaWriter(
+        lakehouse, flow_id=flow_id, stats=stats, options=options, privacy=settings.privacy
+    )
     stop = threading.Event()
     flow = build_ingest_flow(
         settings,

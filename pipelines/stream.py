@@ -92,7 +92,12 @@ def build_stream_flow(
     marks = DurableMarks()
     if writer is None:
         writer = DeltaWriter(
-            lakehouse, flow_id=flow_id, options=options, on_durable=marks.mark, compact=True
+            lakehouse,
+            flow_id=flow_id,
+            options=options,
+            on_durable=marks.mark,
+            compact=True,
+            privacy=settings.privacy,
         )
     elif writer.on_durable is None:
         writer.on_durable = marks.mark
@@ -178,7 +183,14 @@ def run_stream(
     lakehouse.init()
     stop = stop or threading.Event()
     stats = IngestStats()
-    writer = DeltaWriter(lakehouse, flow_id=flow_id, stats=stats, options=options, compact=True)
+    writer = DeltaWriter(
+        lakehouse,
+        flow_id=flow_id,
+        stats=stats,
+        options=options,
+        compact=True,
+        privacy=settings.privacy,
+    )
     flow = build_stream_flow(
         settings,
         flow_id=flow_id,

@@ -7,6 +7,12 @@ every write to the table's schema, so a wrong column fails loudly instead of dri
 Conventions: every timestamp is ``timestamp[us, UTC]``; free-form JSON (event properties, traits,
 per-comparison weights) is a JSON string column (lossless, readable with ``str.json_decode``);
 partition columns are dates derived from a timestamp of the row (see ``TableSpec.derived``).
+
+Personal data and the Delta log: every add action in ``_delta_log`` carries per-column min/max
+statistics, and the log outlives ``vacuum``. A column that may hold personal data is listed in
+``TableSpec.personal``; tables are created with ``delta.dataSkippingStatsColumns`` set to the
+other columns (:attr:`TableSpec.stats_columns`), so no personal value is copied into the log
+(erasure, ``consent/privacy.py``, relies on it and verifies it by scanning every file).
 """
 
 from __future__ import annotations
@@ -37,10 +43,24 @@ class TableSpec:
     partition_by: tuple[str, ...] = ()
     #: Partition column -> the timestamp column its date is derived from when a writer omits it.
     derived: dict[str, str] = field(default_factory=dict)
+    #: Columns that may hold personal data: never given Delta statistics (see the module doc).
+    personal: tuple[str, ...] = ()
 
     @property
     def columns(self) -> list[str]:
         return list(self.schema.names)
+
+    @property
+    def stats_columns(self) -> list[str]:
+        """Columns Delta keeps min/max statistics for: every column not in ``personal``."""
+        return [n for n in self.schema.names if n not in self.personal]
+
+    @property
+    def properties(self) -> dict[str, str]:
+        """Delta table properties the table is created with."""
+        if not self.personal:
+            return {}
+        return {"delta.dataSkippingStatsColumns": ",".join(self.stats_columns)}
 
     @property
     def required(self) -> list[str]:
@@ -62,6 +82,8 @@ _IDENTITY_FIELDS = [
     _f("company", _S),
 ]
 
+_IDENTITY_NAMES = tuple(f.name for f in _IDENTITY_FIELDS)
+
 _SPECS = [
     TableSpec(
         "raw_events",
@@ -80,6 +102,7 @@ _SPECS = [
         key=("raw_id",),
         partition_by=("received_date",),
         derived={"received_date": "received_at"},
+        personal=("payload",),
     ),
     TableSpec(
         "events",
@@ -107,6 +130,7 @@ _SPECS = [
         key=("event_id",),
         partition_by=("event_date",),
         derived={"event_date": "occurred_at"},
+        personal=("source_record_id", "user_id", "anonymous_id", "properties", "traits", "context"),
     ),
     TableSpec(
         "quarantine",
@@ -129,6 +153,7 @@ _SPECS = [
         key=("quarantine_id",),
         partition_by=("received_date",),
         derived={"received_date": "received_at"},
+        personal=("payload",),
     ),
     TableSpec(
         "identity_records",
@@ -154,6 +179,19 @@ _SPECS = [
         ),
         key=("source", "source_record_id"),
         partition_by=("source",),
+        personal=(
+            "source_record_id",
+            *_IDENTITY_NAMES,
+            "first_name_key",
+            "last_name_key",
+            "email_key",
+            "street_key",
+            "postcode_key",
+            "city_key",
+            "user_id",
+            "anonymous_id",
+            "attributes",
+        ),
     ),
     TableSpec(
         "identity_map",
@@ -169,6 +207,7 @@ _SPECS = [
             ]
         ),
         key=("source", "source_record_id"),
+        personal=("source_record_id",),
     ),
     TableSpec(
         "identity_links",
@@ -190,6 +229,7 @@ _SPECS = [
             ]
         ),
         key=("left_source", "left_record_id", "right_source", "right_record_id"),
+        personal=("left_record_id", "right_record_id", "weights", "evidence"),
     ),
     TableSpec(
         "identity_merges",
@@ -235,6 +275,7 @@ _SPECS = [
             ]
         ),
         key=("idempotency_key",),
+        personal=("subject_value", "evidence"),
     ),
     TableSpec(
         "consent_state",
@@ -282,6 +323,7 @@ _SPECS = [
             ]
         ),
         key=("customer_id",),
+        personal=(*_IDENTITY_NAMES, "identifiers", "traits", "provenance"),
     ),
     TableSpec(
         "segment_membership",
@@ -324,6 +366,7 @@ _SPECS = [
         key=("activation_id",),
         partition_by=("decided_date",),
         derived={"decided_date": "decided_at"},
+        personal=("subject",),
     ),
     TableSpec(
         "suppression",
@@ -353,6 +396,7 @@ _SPECS = [
             ]
         ),
         key=("version",),
+        personal=("model_json", "settings_json"),
     ),
     TableSpec(
         "identity_overrides",
@@ -370,6 +414,34 @@ _SPECS = [
             ]
         ),
         key=("override_id",),
+        personal=("left_key", "right_key", "reason", "created_by"),
+    ),
+    TableSpec(
+        "erasure_requests",
+        "Deletion reports of erasures (GDPR Art. 17): hashes, counts and times, no personal data.",
+        pa.schema(
+            [
+                _f("request_id", _S, required=True),
+                _f("requested_by", _S, required=True),
+                _f("identifier_type", _S, required=True),
+                _f("identifier_hash", _S, required=True),
+                _f("status", _S, required=True),
+                _f("retention", _S, required=True),
+                _f("customer_ids", pa.list_(_S)),
+                _f("identifier_hashes", pa.list_(_S)),
+                _f("rows_deleted", _S),
+                _f("rows_redacted", _S),
+                _f("files_vacuumed", pa.int64()),
+                _f("history_truncated", pa.list_(_S)),
+                _f("verified", pa.bool_()),
+                _f("findings", _S),
+                _f("table_versions", _S),
+                _f("started_at", _TS, required=True),
+                _f("finished_at", _TS, required=True),
+            ]
+        ),
+        key=("request_id",),
+        personal=("requested_by",),
     ),
 ]
 

@@ -6,7 +6,10 @@ with ``storage_options``; both go through the same code: delta-rs for writes, Po
 - ``append`` casts rows to the table schema and, given ``app_id``/``txn_version``, commits an
   application transaction so a replayed batch is written once (exactly-once sinks).
 - ``upsert`` merges by the table key, optionally only when the incoming row is newer.
-- ``delete`` by SQL predicate; ``compact`` and ``vacuum`` for maintenance and erasure.
+- ``delete`` by SQL predicate, ``delete_matching``/``redact`` by key rows (the values stay out of
+  the commit log); ``compact`` and ``vacuum`` for maintenance and erasure; ``truncate_history``
+  (checkpoint, then drop the older log) and ``table_files``/``read_file`` (every file of a table,
+  log included) for erasure with proof.
 - ``scan``/``read`` return Polars frames at the latest version, or as of a version or timestamp.
 
 Concurrent writers (threads or processes) are safe: delta-rs commits optimistically and retries
@@ -29,8 +32,10 @@ from typing import Any, Literal, TypeAlias, TypeVar
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+from deltalake.fs import DeltaStorageHandler
 
 from cdp.errors import CdpError
 from storage.catalog import TABLES, TableSpec, table_spec
@@ -49,6 +54,7 @@ _T = TypeVar("_T")
 RowData: TypeAlias = pa.Table | pa.RecordBatch | pl.DataFrame | Sequence[Mapping[str, Any]]
 
 _MAX_ATTEMPTS = 25
+_STATS_PROPERTY = "delta.dataSkippingStatsColumns"
 
 
 class StorageError(CdpError):
@@ -147,6 +153,7 @@ class Lakehouse:
         self.storage_options: dict[str, str] | None = dict(storage_options or {}) or None
         self.tables = dict(tables or TABLES)
         self._cache: dict[str, DeltaTable] = {}
+        self._filesystems: dict[str, pafs.FileSystem] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -183,6 +190,7 @@ class Lakehouse:
             spec = self._spec(name)
             if self.exists(name):
                 self._check_schema(spec)
+                self._check_properties(spec)
                 outcome[name] = "exists"
                 continue
             try:
@@ -193,6 +201,7 @@ class Lakehouse:
                     partition_by=list(spec.partition_by) or None,
                     name=name,
                     description=spec.description,
+                    configuration=dict(spec.properties) or None,
                     storage_options=self.storage_options,
                 )
             except DeltaError as e:
@@ -209,6 +218,22 @@ class Lakehouse:
                 f"table {spec.name} lacks column(s) {', '.join(missing)}; it was created by "
                 "another version of the product"
             )
+
+    def _check_properties(self, spec: TableSpec) -> None:
+        """Give a table created by an older version the catalogue's properties (no statistics
+        for personal columns from now on; see ``storage/catalog.py``)."""
+        wanted = spec.properties
+        if not wanted:
+            return
+        current = self._fresh(spec.name).metadata().configuration
+        if all(current.get(k) == v for k, v in wanted.items()):
+            return
+        self._retry(
+            spec.name,
+            "set properties",
+            lambda: self._fresh(spec.name).alter.set_table_properties(dict(wanted)),
+        )
+        logger.info("table %s: statistics limited to non-personal columns", spec.name)
 
     def table(self, name: str, *, version: int | str | datetime | None = None) -> DeltaTable:
         """The table's ``DeltaTable`` at its latest version (or at ``version``)."""
@@ -372,6 +397,67 @@ class Lakehouse:
 
         return self._retry(name, "delete", attempt)
 
+    def delete_matching(self, name: str, keys: RowData, *, on: Sequence[str]) -> WriteResult:
+        """Delete the rows whose ``on`` columns equal those of a row of ``keys``.
+
+        A MERGE on the key columns: unlike a SQL predicate, the key values are not written to
+        the commit log (erasure deletes by personal identifiers). Returns the rows deleted.
+        """
+        table = _key_table(keys, on, self._spec(name))
+        if table.num_rows == 0:
+            return WriteResult(name, self.version(name), 0)
+        match = " AND ".join(f"t.`{k}` = s.`{k}`" for k in on)
+
+        def attempt() -> WriteResult:
+            dt = self._fresh(name)
+            metrics = (
+                dt.merge(
+                    table,
+                    predicate=match,
+                    source_alias="s",
+                    target_alias="t",
+                    commit_properties=CommitProperties(max_commit_retries=_MAX_ATTEMPTS),
+                )
+                .when_matched_delete()
+                .execute()
+            )
+            return WriteResult(name, dt.version(), int(metrics.get("num_target_rows_deleted", 0)))
+
+        return self._retry(name, "delete", attempt)
+
+    def redact(
+        self, name: str, keys: RowData, *, on: Sequence[str], columns: Sequence[str]
+    ) -> WriteResult:
+        """Set ``columns`` to null in the rows matching ``keys`` on ``on`` (a MERGE, values out
+        of the log as in :meth:`delete_matching`); returns the rows updated."""
+        spec = self._spec(name)
+        required = [c for c in columns if c in spec.required]
+        if required:
+            raise StorageError(f"cannot redact required column(s) {', '.join(required)}")
+        table = _key_table(keys, on, spec)
+        if table.num_rows == 0 or not columns:
+            return WriteResult(name, self.version(name), 0)
+        match = " AND ".join(f"t.`{k}` = s.`{k}`" for k in on)
+        updates = {c: "NULL" for c in columns}
+        touched = " OR ".join(f"t.`{c}` IS NOT NULL" for c in columns)
+
+        def attempt() -> WriteResult:
+            dt = self._fresh(name)
+            metrics = (
+                dt.merge(
+                    table,
+                    predicate=match,
+                    source_alias="s",
+                    target_alias="t",
+                    commit_properties=CommitProperties(max_commit_retries=_MAX_ATTEMPTS),
+                )
+                .when_matched_update(updates, predicate=touched)
+                .execute()
+            )
+            return WriteResult(name, dt.version(), int(metrics.get("num_target_rows_updated", 0)))
+
+        return self._retry(name, "redact", attempt)
+
     def _retry(self, name: str, op: str, attempt: Callable[[], _T]) -> _T:
         for n in range(1, _MAX_ATTEMPTS + 1):
             try:
@@ -427,11 +513,15 @@ class Lakehouse:
             ),
         )
 
-    def vacuum(self, name: str, *, retention_hours: int = 168, dry_run: bool = False) -> list[str]:
+    def vacuum(
+        self, name: str, *, retention_hours: int = 168, dry_run: bool = False, full: bool = False
+    ) -> list[str]:
         """Delete data files no version newer than ``retention_hours`` references.
 
         ``retention_hours=0`` removes every file not in the latest version (erasure): time
-        travel to earlier versions stops working for those files.
+        travel to earlier versions stops working for those files. ``full`` also deletes files
+        no log entry mentions (e.g. left by failed writes, or removed before the last
+        checkpoint).
         """
         return self._retry(
             name,
@@ -440,12 +530,109 @@ class Lakehouse:
                 retention_hours=retention_hours,
                 dry_run=dry_run,
                 enforce_retention_duration=False,
+                full=full,
             ),
         )
+
+    def truncate_history(self, name: str) -> int:
+        """Checkpoint the latest version, then delete the log entries before it.
+
+        The table's state (files, schema, application transactions) lives on in the
+        checkpoint; the older commits (their statistics and operation parameters) and older
+        checkpoints are gone, and so is time travel to versions before the checkpoint.
+        Returns the number of log files deleted.
+        """
+        dt = self._fresh(name)
+        try:
+            dt.create_checkpoint()
+        except DeltaError as e:
+            raise StorageError(f"cannot checkpoint {name}: {_type_error(e)}") from e
+        keep = dt.version()
+        fs = self._filesystem(name)
+        removed = 0
+        for info in fs.get_file_info(pafs.FileSelector("_delta_log", recursive=True)):
+            if info.type != pafs.FileType.File:
+                continue
+            version = _log_version(info.base_name)
+            if version is not None and version < keep:
+                fs.delete_file(info.path)
+                removed += 1
+        self._cache.pop(name, None)
+        logger.info("table %s: %d log files before version %d deleted", name, removed, keep)
+        return removed
+
+    def delete_unreferenced(self, name: str, paths: Iterable[str]) -> int:
+        """Delete the data files ``paths`` (relative to the table) that the latest version does
+        not reference; referenced files and log files are left alone. Returns the count.
+
+        Unlike a full vacuum with retention 0, this cannot remove a file a concurrent writer
+        has written but not committed yet, unless it is one of ``paths``.
+        """
+        dt = self._fresh(name)
+        referenced = set(dt.get_add_actions(flatten=True).column("path").to_pylist())
+        fs = self._filesystem(name)
+        removed = 0
+        for path in paths:
+            if path.startswith("_delta_log/") or path in referenced:
+                continue
+            fs.delete_file(path)
+            removed += 1
+        return removed
+
+    def _filesystem(self, name: str) -> pafs.FileSystem:
+        with self._lock:
+            found = self._filesystems.get(name)
+            if found is None:
+                handler = DeltaStorageHandler(self.uri(name), options=self.storage_options)
+                found = self._filesystems[name] = pafs.PyFileSystem(handler)
+            return found
+
+    def table_files(self, name: str) -> list[str]:
+        """Paths (relative to the table) of every file of the table: data files, whether the
+        log references them or not, log entries and checkpoints."""
+        fs = self._filesystem(name)
+        infos = fs.get_file_info(pafs.FileSelector("", recursive=True, allow_not_found=True))
+        return sorted(i.path for i in infos if i.type == pafs.FileType.File)
+
+    def read_file(self, name: str, path: str) -> bytes:
+        """The bytes of file ``path`` (as given by :meth:`table_files`) of table ``name``."""
+        with self._filesystem(name).open_input_stream(path) as f:
+            return bytes(f.read())
 
     def files(self, name: str) -> list[str]:
         """URIs of the data files of the latest version."""
         return list(self._fresh(name).file_uris())
+
+
+def _log_version(file_name: str) -> int | None:
+    """The version a ``_delta_log`` file belongs to (``00..12.json``, ``00..12.checkpoint.parquet``,
+    ``00..12.checkpoint.0000000001.0000000002.parquet``, ``00..10.00..12.compacted.json``,
+    ``00..12.crc``); None for other files (``_last_checkpoint``)."""
+    head = file_name.split(".", 1)[0]
+    return int(head) if head.isdigit() and len(head) == 20 else None
+
+
+def _key_table(keys: RowData, on: Sequence[str], spec: TableSpec) -> pa.Table:
+    """``keys`` as an Arrow table of the ``on`` columns, typed as in the table, deduplicated."""
+    if not on:
+        raise StorageError("give the key columns to match on")
+    unknown = [c for c in on if c not in spec.columns]
+    if unknown:
+        raise StorageError(f"table {spec.name} has no column(s) {', '.join(unknown)}")
+    if isinstance(keys, pl.DataFrame):
+        frame = keys
+    elif isinstance(keys, pa.Table | pa.RecordBatch):
+        frame = pl.DataFrame(pl.from_arrow(keys))
+    else:
+        frame = pl.DataFrame(list(keys))
+    if frame.height == 0:
+        return pa.schema([spec.schema.field(c) for c in on]).empty_table()
+    frame = frame.select(list(on)).unique()
+    schema = pa.schema([spec.schema.field(c).with_nullable(True) for c in on])
+    try:
+        return frame.to_arrow().cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+        raise StorageError(f"key rows do not fit table {spec.name}: {_type_error(e)}") from e
 
 
 def _latest_per_key(table: pa.Table, keys: list[str], newer_by: str | None) -> pa.Table:

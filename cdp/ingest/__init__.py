@@ -9,7 +9,8 @@ Plain functions and classes over bytes, dicts and Arrow tables, used by the Byte
   Segment messages, CRM/ERP records and consent signals;
 * :mod:`cdp.ingest.outcome` - outcomes (rows per table) and typed rejections;
 * :mod:`cdp.ingest.writer` - exactly-once, deduplicated Delta commits; small-file compaction;
-* :mod:`cdp.ingest.dedupe` - the event-id index; :mod:`cdp.ingest.report` - counts.
+* :mod:`cdp.ingest.dedupe` - the event-id index; :mod:`cdp.ingest.report` - counts;
+* :mod:`cdp.ingest.suppression` - inputs of erased people held back (GDPR Art. 17).
 
 The invariant every part keeps: each input ends in exactly one of ``events`` or ``quarantine``,
 or is a duplicate of an event already there (``inputs == events + quarantine + duplicates``).
@@ -43,10 +44,17 @@ from cdp.ingest.process import (
 )
 from cdp.ingest.readers import FilePosition, RawInput, file_format, open_reader, read_inputs
 from cdp.ingest.report import IngestReport, IngestStats
+from cdp.ingest.suppression import (
+    SUPPRESSED,
+    SuppressionList,
+    SuppressionUnavailableError,
+    record_identifiers,
+)
 from cdp.ingest.writer import DeltaWriter, compact_small_files, events_id_loader
 
 __all__ = [
     "CATEGORY_PURPOSES",
+    "SUPPRESSED",
     "Chunk",
     "ConsentRows",
     "DeltaWriter",
@@ -67,6 +75,8 @@ __all__ = [
     "Processor",
     "RawInput",
     "Rejection",
+    "SuppressionList",
+    "SuppressionUnavailableError",
     "UnsupportedSourceError",
     "compact_small_files",
     "events_id_loader",
@@ -78,6 +88,7 @@ __all__ = [
     "process_message",
     "process_record",
     "read_inputs",
+    "record_identifiers",
     "seq_position",
     "web_consent_signals",
 ]

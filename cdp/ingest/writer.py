@@ -20,6 +20,10 @@ last snapshot), so the writer makes every write idempotent:
   depend on the dedupe decision are committed before the decision itself is, so a replay after a
   crash between two commits takes the same decisions again.
 
+* **Suppression.** Events carrying an identifier erased under GDPR Art. 17 become
+  ``quarantine`` rows of type ``suppressed`` without payload, and their other rows are dropped
+  (:mod:`cdp.ingest.suppression`), before anything else is decided.
+
 After all tables of a micro-batch are committed, ``on_durable(stream, seq)`` tells the source that
 everything up to ``seq`` is safe (the landing log truncates behind it).
 """
@@ -33,7 +37,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import pyarrow as pa
@@ -41,9 +45,13 @@ import pyarrow.compute as pc
 
 from cdp.ingest.dedupe import EventIndex, IdLoader
 from cdp.ingest.options import IngestOptions
-from cdp.ingest.outcome import PRIVATE_EVENT, PRIVATE_SEQ, Outcome
+from cdp.ingest.outcome import PRIVATE_EVENT, PRIVATE_SEQ, Outcome, stable_id
 from cdp.ingest.report import IngestStats
-from storage import Lakehouse
+from cdp.ingest.suppression import SUPPRESSED, SuppressionList
+from storage import TABLES, Lakehouse
+
+if TYPE_CHECKING:
+    from cdp.config import PrivacySettings
 
 __all__ = ["DeltaWriter", "compact_small_files", "consent_key_loader", "events_id_loader"]
 
@@ -144,6 +152,7 @@ class DeltaWriter:
         on_durable: Callable[[str, int], None] | None = None,
         compact: bool = False,
         write_consent: bool = True,
+        privacy: PrivacySettings | None = None,
     ) -> None:
         self.lakehouse = lakehouse
         self.flow_id = flow_id
@@ -159,6 +168,9 @@ class DeltaWriter:
         self.compact = compact
         #: False when the flow's consent engine writes ``consent_ledger`` (pipelines.consent)
         self.write_consent = write_consent
+        self.suppression = SuppressionList(
+            lakehouse, privacy.hash_identifier if privacy is not None else None
+        )
         self._committed: dict[tuple[str, str], int] = {}
         self._upsert_lock = threading.Lock()
         self._compact_lock = threading.Lock()
@@ -189,8 +201,8 @@ class DeltaWriter:
     def _write_stream(self, outcome: Outcome) -> None:
         stream = outcome.stream
         covered = outcome.last_seq
-        tables = outcome.tables
         started = time.perf_counter()
+        tables = _suppress(outcome.tables, self.suppression.blocked(outcome.tables), stream)
 
         quarantine = _after(tables.get("quarantine"), self.committed("quarantine", stream))
         raw = _after(tables.get("raw_events"), self.committed("raw_events", stream))
@@ -319,6 +331,71 @@ def _dates(column: pa.ChunkedArray | pa.Array) -> list[date]:
             found = days[day] = _EPOCH_DAY + timedelta(days=day)
         out.append(found)
     return out
+
+
+_SUPPRESSED_ERROR = "an identifier of this input was erased (GDPR Art. 17); input not kept"
+
+
+def _suppress(
+    tables: dict[str, pa.Table], blocked: set[tuple[int, str]], stream: str
+) -> dict[str, pa.Table]:
+    """``tables`` with the blocked events turned into payload-free ``suppressed`` quarantine
+    rows, and their identity, consent and raw rows dropped (see :mod:`cdp.ingest.suppression`)."""
+    if not blocked:
+        return tables
+    out = dict(tables)
+    events = tables["events"]
+    seqs = events.column(PRIVATE_SEQ).to_pylist()
+    ids = events.column("event_id").to_pylist()
+    keep = [(s, i) not in blocked for s, i in zip(seqs, ids, strict=True)]
+    gone = events.filter(pc.invert(pa.array(keep, pa.bool_())))
+    out["events"] = events.filter(pa.array(keep, pa.bool_()))
+    for name in ("identity_records", "consent_ledger"):
+        found = _without(tables.get(name), blocked)
+        if found is None:
+            out.pop(name, None)
+        else:
+            out[name] = found
+    blocked_seqs = {s for s, _ in blocked}
+    raw = tables.get("raw_events")
+    if raw is not None:
+        raw_keep = [s not in blocked_seqs for s in raw.column(PRIVATE_SEQ).to_pylist()]
+        out["raw_events"] = raw.filter(pa.array(raw_keep, pa.bool_()))
+    n = gone.num_rows
+    gone_seqs = gone.column(PRIVATE_SEQ).to_pylist()
+    gone_ids = gone.column("event_id").to_pylist()
+    schema = tables["quarantine"].schema if "quarantine" in tables else _QUARANTINE_ROWS
+    columns: dict[str, Any] = {
+        "quarantine_id": [
+            stable_id(SUPPRESSED, stream, s, i) for s, i in zip(gone_seqs, gone_ids, strict=True)
+        ],
+        "source": gone.column("source"),
+        "received_at": gone.column("received_at"),
+        "error_type": [SUPPRESSED] * n,
+        "error": [_SUPPRESSED_ERROR] * n,
+        "stage": ["suppress"] * n,
+        PRIVATE_SEQ: gone_seqs,
+    }
+    arrays = [
+        pa.array(columns[f.name], f.type)
+        if f.name in columns and not isinstance(columns[f.name], pa.ChunkedArray)
+        else (columns[f.name].cast(f.type) if f.name in columns else pa.nulls(n, f.type))
+        for f in schema
+    ]
+    rows = pa.Table.from_arrays(arrays, schema=schema)
+    previous = tables.get("quarantine")
+    out["quarantine"] = (
+        rows
+        if previous is None
+        else pa.concat_tables([previous, rows], promote_options="permissive")
+    )
+    return out
+
+
+_QUARANTINE_ROWS = pa.schema(
+    [f.with_nullable(True) for f in TABLES["quarantine"].schema if f.name != "received_date"]
+    + [pa.field(PRIVATE_SEQ, pa.int64())]
+)
 
 
 def _without(table: pa.Table | None, dropped: set[tuple[Any, Any]]) -> pa.Table | None:

@@ -231,6 +231,11 @@ def test_suppression_denies_everything(store: ConsentStore, lakehouse: Lakehouse
         d = store.decide("customer_id:c1", purpose)
         assert (d.allowed, d.reason_codes) == (False, ("ERASED",))
     assert store.decide(JANE, "analytics").allowed  # another person
+    # a statement on the erased identifier is kept as pseudonymous proof only
+    (cid,) = store.record([statement("crm:001", PURPOSE, "withdrawn", 40)])
+    row = lakehouse.read("consent_ledger").filter(pl.col("consent_id") == cid).to_dicts()[0]
+    assert (row["subject_hash"], row["subject_value"], row["evidence"]) == (hashed, None, None)
+    assert row["status"] == "withdrawn"
 
 
 def test_decide_many_equals_decide_row_by_row(

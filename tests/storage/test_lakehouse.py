@@ -66,6 +66,8 @@ DESIGN_TABLES = {
     "identity_overrides": {"override_id", "kind", "left_key", "right_key", "active"},
     # current consent per subject and purpose, derived by the consent stream (issue #5)
     "consent_state": {"subject_hash", "purpose", "status", "captured_at", "consent_id"},
+    # deletion reports of erasures (consent/privacy.py, issue #5)
+    "erasure_requests": {"request_id", "identifier_hash", "rows_deleted", "verified"},
 }
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
