@@ -1,7 +1,7 @@
 """The FastAPI application factory.
 
-``create_app(settings)`` wires the collector, consent, audit, health and metrics routers, the
-JSON error handlers, CORS for the browser routes of the tracking API and the request metrics.
+``create_app(settings)`` wires the collector, consent, audit, privacy, health and metrics routers,
+the JSON error handlers, CORS for the browser routes of the tracking API and the request metrics.
 Its lifespan opens the landing log at :func:`cdp.landing.landing_root` (a free lane per process)
 and closes it on shutdown; pass ``landing=`` to use one the caller owns (and closes). The
 process's lakehouse and consent store are on ``app.state`` (one store per process: a statement
@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import audit, collector, consent, health, metrics
+from api import audit, collector, consent, health, metrics, privacy
 from api._metrics import Metrics, MetricsMiddleware
 from api._segment import CollectorOptions, WriteKeys, is_collector_path
 from api.auth import ApiKeys
@@ -110,6 +110,7 @@ def create_app(
     app.include_router(collector.router)
     app.include_router(consent.router)
     app.include_router(audit.router)
+    app.include_router(privacy.router)
     app.add_middleware(_CollectorCors)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
