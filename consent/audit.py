@@ -144,6 +144,9 @@ class _Tables:
     merges: pl.DataFrame  # old_customer_id, new_customer_id, at
     suppression: pl.DataFrame  # identifier_hash, erased_at
     versions: dict[str, int]
+    #: subject_hash -> customer_id for erased identifiers (their identity rows are deleted):
+    #: the customer an activation resting on one of their statements recorded
+    erased_owner: pl.DataFrame  # subject_hash, _erased_customer
 
 
 def _utc(value: datetime | None) -> datetime:
@@ -204,7 +207,8 @@ class ConsentAudit:
             .select("identifier_hash", pl.col("erased_at").cast(_TS))
             .collect()
         )
-        return _Tables(ledger, identity, merges, suppression, versions)
+        erased_owner = _erased_owners(lh, ledger, suppression)
+        return _Tables(ledger, identity, merges, suppression, versions, erased_owner)
 
     # -- the state known at a system time --------------------------------------------------
 
@@ -236,6 +240,7 @@ class ConsentAudit:
         frame = known.join(mapped, on="subject_hash", how="left").join(
             then, on="subject_hash", how="left"
         )
+        frame = frame.join(tables.erased_owner, on="subject_hash", how="left")
         candidates: list[pl.Expr] = [pl.col("_mapped"), pl.col("_ledger_customer")]
         if late:
             first_after = (
@@ -246,7 +251,7 @@ class ConsentAudit:
             )
             frame = frame.join(first_after, on="subject_hash", how="left")
             candidates.append(pl.col("_later_customer"))
-        candidates.append(pl.col("customer_id"))
+        candidates.extend([pl.col("customer_id"), pl.col("_erased_customer")])
         owner = (
             pl.when(
                 (pl.col("subject_type") == "customer_id") & pl.col("subject_value").is_not_null()
@@ -560,6 +565,41 @@ def _subject_of(row: dict[str, Any]) -> str:
     if not subject:
         raise ConsentError("an activation names neither a customer nor a subject")
     return str(subject)
+
+
+def _erased_owners(
+    lakehouse: Lakehouse, ledger: pl.DataFrame, suppression: pl.DataFrame
+) -> pl.DataFrame:
+    """``subject_hash, _erased_customer`` for erased identifiers with no customer of their own.
+
+    Erasure deletes the identity-map rows of the person, and a statement that came without a
+    customer (from a stream) would then belong to nobody when a past decision is replayed.
+    For those identifiers only, the customer an activation resting on one of their statements
+    recorded is taken (pseudonymous ids the erasure keeps).
+    """
+    empty = pl.DataFrame(schema={"subject_hash": pl.String, "_erased_customer": pl.String})
+    if suppression.height == 0 or ledger.height == 0:
+        return empty
+    orphans = ledger.filter(
+        pl.col("subject_hash").is_in(suppression.get_column("identifier_hash").implode())
+        & pl.col("customer_id").is_null()
+    ).select("consent_id", "subject_hash")
+    if orphans.height == 0:
+        return empty
+    used = (
+        lakehouse.scan("activation_log")
+        .filter(pl.col("customer_id").is_not_null())
+        .select("customer_id", "evidence_ids", "decided_at")
+        .explode("evidence_ids")
+        .filter(pl.col("evidence_ids").is_in(orphans.get_column("consent_id").implode()))
+        .collect()
+    )
+    return (
+        used.join(orphans, left_on="evidence_ids", right_on="consent_id")
+        .sort("decided_at")
+        .group_by("subject_hash")
+        .agg(_erased_customer=pl.col("customer_id").first())
+    )
 
 
 def _identity_epochs(tables: _Tables) -> list[datetime]:

@@ -295,3 +295,25 @@ def test_violations_are_empty_after_a_randomized_scenario(
     some = lakehouse.read("activation_log").sample(20, seed=1)
     for aid in some["activation_id"].to_list():
         assert audit.activation_lineage(aid).consistent
+
+
+def test_an_erasure_does_not_turn_past_decisions_into_faults(
+    store: ConsentStore, audit: ConsentAudit, lakehouse: Lakehouse, sample_settings: Settings
+) -> None:
+    from consent.privacy import erase
+
+    # A grant that arrived before its identifier was resolved (as from a stream: no customer).
+    store.record([statement("crm:1", PURPOSE, "granted", 0)])
+    assert lakehouse.read("consent_ledger")["customer_id"].to_list() == [None]
+    map_identity(lakehouse, ("crm", "1", "c1"))
+    decision = store.decide("customer_id:c1", PURPOSE)
+    assert decision.allowed
+    [aid] = ActivationLog(lakehouse).record([decision], activation_type="profile_read")
+    erase(
+        lakehouse, sample_settings, "crm:1", requested_by="test", settle_s=0, retention="deferred"
+    )
+    assert lakehouse.read("identity_map").height == 0  # the identity rows are gone
+    found = audit.violations()
+    assert (found.checked, found.engine_faults.height) == (1, 0)
+    assert audit.activation_lineage(aid).consistent
+    assert not store.decide("customer_id:c1", PURPOSE).allowed  # erased from then on
