@@ -1,9 +1,11 @@
 """The FastAPI application factory.
 
-``create_app(settings)`` wires the collector, health and metrics routers, the JSON error
-handlers, CORS for the browser routes of the tracking API and the request metrics. Its lifespan
-opens the landing log at :func:`cdp.landing.landing_root` (a free lane per process) and closes
-it on shutdown; pass ``landing=`` to use one the caller owns (and closes).
+``create_app(settings)`` wires the collector, consent, audit, privacy, health and metrics routers,
+the JSON error handlers, CORS for the browser routes of the tracking API and the request metrics.
+Its lifespan opens the landing log at :func:`cdp.landing.landing_root` (a free lane per process)
+and closes it on shutdown; pass ``landing=`` to use one the caller owns (and closes). The
+process's lakehouse and consent store are on ``app.state`` (one store per process: a statement
+posted to it is in force for its next decision).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import collector, health, metrics
+from api import audit, collector, consent, health, metrics, privacy
 from api._metrics import Metrics, MetricsMiddleware
 from api._segment import CollectorOptions, WriteKeys, is_collector_path
 from api.auth import ApiKeys
@@ -25,6 +27,8 @@ from api.errors import install_error_handlers
 from cdp import __version__
 from cdp.config import Settings
 from cdp.landing import LandingLog, landing_root
+from consent.store import ConsentStore
+from storage import Lakehouse
 
 __all__ = ["create_app"]
 
@@ -97,10 +101,16 @@ def create_app(
     app.state.api_keys = ApiKeys.from_settings(settings)
     app.state.collector_options = options or CollectorOptions()
     app.state.metrics = Metrics()
+    app.state.lakehouse = Lakehouse.from_settings(settings)
+    # One store per process: a statement posted here is in force for its next decision.
+    app.state.consent_store = ConsentStore(app.state.lakehouse, settings)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(collector.router)
+    app.include_router(consent.router)
+    app.include_router(audit.router)
+    app.include_router(privacy.router)
     app.add_middleware(_CollectorCors)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app

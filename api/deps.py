@@ -33,10 +33,21 @@ from api._segment import (
 )
 from api.errors import ApiError
 from cdp.config import Settings
+from cdp.errors import CdpError
 from cdp.landing import LandingLog
+from cdp.models.consent import parse_identifier
+from cdp.models.errors import InvalidInputError
+from cdp.models.normalize import parse_timestamp
+from consent.audit import ConsentAudit
+from consent.gate import ConsentError
+from consent.store import ConsentStore
+from storage import Lakehouse
 
 __all__ = [
+    "AuditDep",
     "CollectorOptionsDep",
+    "ConsentStoreDep",
+    "LakehouseDep",
     "LandingDep",
     "LandingStateDep",
     "MetricsDep",
@@ -44,11 +55,17 @@ __all__ = [
     "SegmentRequestDep",
     "SettingsDep",
     "WriteKeysDep",
+    "bad_input",
+    "check_identifier",
+    "get_audit",
     "get_collector_options",
+    "get_consent_store",
+    "get_lakehouse",
     "get_landing",
     "get_metrics",
     "get_settings",
     "get_write_keys",
+    "optional_time",
     "overloaded",
     "read_segment_request",
 ]
@@ -94,7 +111,59 @@ def get_metrics(request: Request) -> Metrics:
     return metrics
 
 
+def get_lakehouse(request: Request) -> Lakehouse:
+    """The process's lakehouse (``app.state.lakehouse``)."""
+    lakehouse: Lakehouse = request.app.state.lakehouse
+    return lakehouse
+
+
+def get_consent_store(request: Request) -> ConsentStore:
+    """The process's consent store: a statement it records is in force for its next decision."""
+    store: ConsentStore = request.app.state.consent_store
+    return store
+
+
+def get_audit(request: Request) -> ConsentAudit:
+    """The consent audit over the process's lakehouse and consent store."""
+    state = request.app.state
+    audit: ConsentAudit = ConsentAudit(state.lakehouse, state.settings, store=state.consent_store)
+    return audit
+
+
+def bad_input(e: CdpError) -> ApiError:
+    """The HTTP error of a product error: 400 for an invalid input (the field and what is
+    wrong, never the value), 503 when the consent state cannot be read."""
+    if isinstance(e, InvalidInputError):
+        where = e.field or "request"
+        return ApiError(400, "bad_request", f"{where}: {e.reason}")
+    if isinstance(e, ConsentError):
+        return ApiError(503, "unavailable", "the consent state cannot be read", headers=_RETRY)
+    return ApiError(400, "bad_request", "invalid request")
+
+
+def check_identifier(value: str, *, field: str = "identifier") -> str:
+    """The normalized ``type:value`` identifier, or a 400 naming ``field``."""
+    try:
+        kind, normalized = parse_identifier(value)
+    except InvalidInputError as e:
+        raise ApiError(400, "bad_request", f"{field}: {e.reason}") from None
+    return f"{kind}:{normalized}"
+
+
+def optional_time(value: str | None, *, field: str) -> datetime | None:
+    """An ISO 8601 (or epoch) query parameter as UTC, or a 400 naming ``field``."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return parse_timestamp(value, field=field)
+    except (InvalidInputError, ValueError, OverflowError):
+        raise ApiError(400, "bad_request", f"{field}: not a timestamp") from None
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+LakehouseDep = Annotated[Lakehouse, Depends(get_lakehouse)]
+ConsentStoreDep = Annotated[ConsentStore, Depends(get_consent_store)]
+AuditDep = Annotated[ConsentAudit, Depends(get_audit)]
 LandingDep = Annotated[LandingLog, Depends(get_landing)]
 LandingStateDep = Annotated[LandingLog | None, Depends(get_landing_state)]
 WriteKeysDep = Annotated[WriteKeys, Depends(get_write_keys)]

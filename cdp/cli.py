@@ -26,7 +26,10 @@ from cdp.config import Settings, load_config
 from cdp.errors import CdpError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from cdp.ingest import IngestReport
+    from consent.gate import Decision
 
 __all__ = ["app", "main"]
 
@@ -45,6 +48,10 @@ privacy_app = typer.Typer(help="Erase (GDPR Art. 17) or export (Art. 15/20) a pe
 app.add_typer(identity_app, name="identity", no_args_is_help=True)
 app.add_typer(segments_app, name="segments", no_args_is_help=True)
 app.add_typer(privacy_app, name="privacy", no_args_is_help=True)
+consent_app = typer.Typer(help="Consent decisions and a subject's consent history.")
+audit_app = typer.Typer(help="Audit the consent engine: violations, lineage, replay.")
+app.add_typer(consent_app, name="consent", no_args_is_help=True)
+app.add_typer(audit_app, name="audit", no_args_is_help=True)
 
 out = Console()
 err = Console(stderr=True)
@@ -289,6 +296,205 @@ def demo(
     )
     out.print("  segments and Dagster: later")
     out.print("  try: cdp tables · cdp serve · cdp stream · cdp identity explain A B")
+
+
+# -- consent and audit ---------------------------------------------------------------------------
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def _time(value: str | None, option: str) -> datetime | None:
+    from cdp.models.errors import InvalidInputError
+    from cdp.models.normalize import parse_timestamp
+
+    if value is None:
+        return None
+    try:
+        return parse_timestamp(value, field=option)
+    except (InvalidInputError, ValueError, OverflowError):
+        _fail(f"{option}: not a timestamp (ISO 8601, e.g. 2026-11-20T10:00:00Z)")
+
+
+def _print_decision(d: Decision, *, as_json: bool, title: str) -> None:
+    values = {
+        "subject": d.subject,
+        "purpose": d.purpose,
+        "allowed": d.allowed,
+        "reasons": list(d.reason_codes),
+        "evidence": list(d.evidence_ids),
+        "customer_id": d.customer_id,
+        "at": d.decided_at.isoformat(),
+        "versions": d.versions,
+    }
+    if as_json:
+        import json
+
+        out.print_json(json.dumps(values))
+        return
+    table = Table("", "value", title=title)
+    verdict = "[green]allowed[/]" if d.allowed else "[bold red]denied[/]"
+    table.add_row("decision", verdict)
+    for key in ("purpose", "reasons", "evidence", "customer_id", "at", "versions"):
+        value = values[key]
+        table.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
+    out.print(table)
+
+
+def _frame_table(frame: object, columns: list[str], title: str) -> Table:
+    import polars as pl
+
+    assert isinstance(frame, pl.DataFrame)
+    table = Table(*columns, title=title)
+    for row in frame.select([c for c in columns if c in frame.columns]).iter_rows():
+        table.add_row(*(", ".join(v) if isinstance(v, list) else str(v) for v in row))
+    return table
+
+
+@consent_app.command("decide")
+def consent_decide(
+    subject: Annotated[str, typer.Argument(help="Identifier type:value (email:…, crm:…).")],
+    purpose: Annotated[str, typer.Argument(help="Purpose from the catalogue.")],
+    at: Annotated[str | None, typer.Option(help="Valid time (default now).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The consent gate's decision for a subject and a purpose."""
+    from consent import ConsentStore
+    from storage import Lakehouse
+
+    settings = state.settings()
+    store = ConsentStore(Lakehouse.from_settings(settings), settings)
+    decision = store.decide(subject, purpose, at=_time(at, "--at"))
+    _print_decision(decision, as_json=as_json, title="consent decision")
+
+
+_LEDGER_COLUMNS = ["consent_id", "subject_type", "purpose", "status", "captured_at",
+                   "recorded_at", "expires_at"]  # fmt: skip
+
+
+@consent_app.command("history")
+def consent_history(
+    identifier: Annotated[str, typer.Argument(help="Identifier type:value.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Every consent statement of the identifier's customer (all its identifiers)."""
+    from consent.audit import ConsentAudit
+    from storage import Lakehouse
+
+    settings = state.settings()
+    history = ConsentAudit(Lakehouse.from_settings(settings), settings).subject_history(identifier)
+    if as_json:
+        out.print_json(history.rows.drop("subject_value", strict=False).write_json())
+        return
+    title = (
+        f"customer {history.customer_id or '(none)'}: {history.identifiers} identifiers, "
+        f"{history.rows.height} statements"
+    )
+    out.print(_frame_table(history.rows, _LEDGER_COLUMNS, title))
+    if history.merged_from:
+        out.print(f"merged from: {', '.join(history.merged_from)}")
+
+
+_VIOLATION_COLUMNS = ["activation_id", "customer_id", "purpose", "destination", "decided_at",
+                      "replay_reason_codes", "replay_evidence_ids"]  # fmt: skip
+
+
+@audit_app.command("violations")
+def audit_violations(
+    since: Annotated[str | None, typer.Option(help="Only activations decided since then.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Allowed activations the consent in force contradicts (exit 1 on an engine fault)."""
+    from consent.audit import ConsentAudit
+    from storage import Lakehouse
+
+    settings = state.settings()
+    found = ConsentAudit(Lakehouse.from_settings(settings), settings).violations(
+        _time(since, "--since")
+    )
+    if as_json:
+        import json
+
+        payload = {
+            "checked": found.checked,
+            "engine_faults": found.engine_faults.to_dicts(),
+            "late_withdrawals": found.late_withdrawals.to_dicts(),
+        }
+        out.print_json(json.dumps(payload, default=str))
+    else:
+        out.print(f"{found.checked:,} allowed activations checked")
+        for name, frame in (("engine faults", found.engine_faults),
+                            ("late-arriving withdrawals", found.late_withdrawals)):  # fmt: skip
+            if frame.height:
+                out.print(_frame_table(frame, _VIOLATION_COLUMNS, f"{name}: {frame.height}"))
+            else:
+                out.print(f"{name}: none")
+    if found.engine_faults.height:
+        raise typer.Exit(1)
+
+
+@audit_app.command("lineage")
+def audit_lineage(
+    activation_id: Annotated[str, typer.Argument(help="activation_log id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """One activation: its decision, evidence, versions used, and its decision replayed."""
+    from consent.audit import ConsentAudit
+    from storage import Lakehouse
+
+    settings = state.settings()
+    lineage = ConsentAudit(Lakehouse.from_settings(settings), settings).activation_lineage(
+        activation_id
+    )
+    if as_json:
+        import json
+
+        payload = {
+            "activation": lineage.activation,
+            "evidence": lineage.evidence.drop("subject_value", strict=False).to_dicts(),
+            "versions": lineage.versions,
+            "replayed_allowed": lineage.replayed.allowed,
+            "replayed_reasons": list(lineage.replayed.reason_codes),
+            "replayed_now_allowed": lineage.replayed_now.allowed,
+            "consistent": lineage.consistent,
+        }
+        out.print_json(json.dumps(payload, default=str))
+        return
+    row = lineage.activation
+    table = Table("", "value", title=f"activation {activation_id}")
+    for key in ("activation_type", "customer_id", "purpose", "destination", "segment",
+                "allowed", "reason_codes", "evidence_ids", "decided_at"):  # fmt: skip
+        value = row.get(key)
+        table.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
+    table.add_row("versions used", str(lineage.versions))
+    out.print(table)
+    out.print(_frame_table(lineage.evidence, _LEDGER_COLUMNS, "evidence"))
+    _print_decision(lineage.replayed, as_json=False, title="replayed (known then)")
+    _print_decision(lineage.replayed_now, as_json=False, title="replayed (known now)")
+    verdict = "[green]consistent[/]" if lineage.consistent else "[bold red]INCONSISTENT[/]"
+    out.print(f"{verdict}: the replay (known then) gives the logged answer")
+
+
+@audit_app.command("replay")
+def audit_replay(
+    subject: Annotated[str, typer.Argument(help="Identifier type:value.")],
+    purpose: Annotated[str, typer.Argument(help="Purpose from the catalogue.")],
+    valid_at: Annotated[str, typer.Option("--valid-at", help="Valid time of the decision.")],
+    known_at: Annotated[
+        str | None, typer.Option("--known-at", help="System time: what was known (default now).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A past decision as of a valid time, with what was known at a system time."""
+    from consent.audit import ConsentAudit
+    from storage import Lakehouse
+
+    settings = state.settings()
+    valid = _time(valid_at, "--valid-at")
+    assert valid is not None
+    decision = ConsentAudit(Lakehouse.from_settings(settings), settings).replay(
+        subject, purpose, valid_at=valid, known_at=_time(known_at, "--known-at")
+    )
+    _print_decision(decision, as_json=as_json, title="replayed decision")
 
 
 # -- commands whose issue has not landed ---------------------------------------------------------

@@ -8,6 +8,7 @@ keeps its state current over the lakehouse (:mod:`consent.store`) and the activa
 from __future__ import annotations
 
 from consent.activation import ActivationLog, ActivationType
+from consent.audit import ConsentAudit
 from consent.gate import (
     ConsentError,
     ConsentState,
@@ -22,6 +23,7 @@ from consent.store import ConsentStore
 __all__ = [
     "ActivationLog",
     "ActivationType",
+    "ConsentAudit",
     "ConsentError",
     "ConsentState",
     "ConsentStore",

@@ -49,7 +49,7 @@ from consent.gate import (
 )
 from storage import Lakehouse, StorageError, TableMissingError
 
-__all__ = ["WATCHED_TABLES", "ConsentStore"]
+__all__ = ["WATCHED_TABLES", "ConsentStore", "identity_pairs", "merge_targets"]
 
 logger = logging.getLogger(__name__)
 
@@ -178,8 +178,9 @@ class ConsentStore:
             .to_list()
         )
         identities = self._identities(imap)
+        self._merged = merge_targets(merges, set(identities))
         state = build_state(
-            ledger,
+            self._redirect(ledger),
             self._purposes,
             identities=identities,
             suppressed=suppressed,
@@ -192,7 +193,6 @@ class ConsentStore:
         )
         if len(self._hashes) > _CACHE_LIMIT:
             self._hashes.clear()
-        self._merged = _merge_targets(merges, set(identities))
         self._files = files
         logger.info(
             "consent state built: %d statements, %d customers, versions %s",
@@ -204,38 +204,29 @@ class ConsentStore:
 
     def _identities(self, imap: pl.DataFrame) -> dict[str, list[str]]:
         """customer_id -> ``type:value`` identifiers (source keys and record identifiers)."""
+        pairs = identity_pairs(self._lakehouse, imap, record_identifiers=self._record_identifiers)
         out: dict[str, list[str]] = {}
-        for customer, source, record in imap.select(
-            "customer_id", "source", "source_record_id"
-        ).iter_rows():
-            out.setdefault(customer, []).append(f"{source}:{record}")
-        if not self._record_identifiers or imap.height == 0:
-            return self._valid(out)
-        try:
-            records = (
-                self._lakehouse.scan("identity_records")
-                .filter(~pl.col("deleted"))
-                .select("source", "source_record_id", *_RECORD_IDENTIFIERS)
-                .collect()
-            )
-        except StorageError as e:
-            raise ConsentError(f"identity_records cannot be read: {e}") from e
-        joined = imap.select("source", "source_record_id", "customer_id").join(
-            records, on=["source", "source_record_id"], how="inner"
-        )
-        long = (
-            joined.unpivot(
-                index="customer_id",
-                on=list(_RECORD_IDENTIFIERS),
-                variable_name="kind",
-                value_name="value",
-            )
-            .drop_nulls("value")
-            .unique()
-        )
-        for customer, kind, value in long.iter_rows():
-            out.setdefault(customer, []).append(f"{kind}:{value}")
+        for customer, identifier in pairs.select("customer_id", "identifier").iter_rows():
+            out.setdefault(customer, []).append(identifier)
         return self._valid(out)
+
+    def _redirect(self, ledger: pl.DataFrame) -> pl.DataFrame:
+        """Ledger rows owned by an old (merged) customer id owned by the customer it became.
+
+        A statement on ``customer_id:<old>`` or recorded with ``customer_id`` ``<old>`` counts
+        for the customer ``<old>`` was merged into (``identity_merges``), as decisions do.
+        """
+        merged = self._merged
+        if not merged or ledger.height == 0:
+            return ledger
+        out = ledger.with_columns(pl.col("customer_id").replace(merged))
+        if "subject_type" in out.columns and "subject_value" in out.columns:
+            out = out.with_columns(
+                subject_value=pl.when(pl.col("subject_type") == "customer_id")
+                .then(pl.col("subject_value").replace(merged))
+                .otherwise(pl.col("subject_value"))
+            )
+        return out
 
     def _valid(self, by_customer: dict[str, list[str]]) -> dict[str, list[str]]:
         """Normalized identifiers; those that do not parse (a malformed e-mail) are dropped."""
@@ -276,7 +267,7 @@ class ConsentStore:
         )
         self._files = files
         logger.debug("consent ledger: %d rows read from %d new files", rows.height, len(added))
-        return extend_state(state, rows, fresh_at=now, versions=versions)
+        return extend_state(state, self._redirect(rows), fresh_at=now, versions=versions)
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -321,6 +312,11 @@ class ConsentStore:
             for r in rows:
                 if r["consent_id"] not in have:
                     new.setdefault(r["consent_id"], r)
+            for r in new.values():  # the customer at recording time (replay rests on it)
+                if r["customer_id"] is None:
+                    subject = self._resolve(f"{r['subject_type']}:{r['subject_value']}")
+                    owner = state.owner(subject)
+                    r["customer_id"] = None if owner.startswith("#") else owner
             if not new:
                 return ids
             written = list(new.values())
@@ -338,7 +334,7 @@ class ConsentStore:
                 # No other commit in between: the state now is exactly that version.
                 versions[_LEDGER] = result.version
                 self._files = self._ledger_files(result.version)
-            self._state = extend_state(state, frame, versions=versions)
+            self._state = extend_state(state, self._redirect(frame), versions=versions)
             logger.info("recorded %d consent statements (%d new)", len(ids), len(written))
         return ids
 
@@ -462,6 +458,58 @@ class ConsentStore:
         )
 
 
+def identity_pairs(
+    lakehouse: Lakehouse, imap: pl.DataFrame, *, record_identifiers: bool = True
+) -> pl.DataFrame:
+    """``customer_id, identifier, resolved_at``: every identifier of every mapped customer.
+
+    The identifiers are the ``<source>:<record id>`` keys of ``imap`` (identity_map rows) and,
+    with ``record_identifiers``, the e-mail, phone, user id and anonymous id of the mapped
+    ``identity_records`` (raw ``type:value``, not normalized). ``resolved_at`` is the
+    identity_map row's (null when it has none).
+    """
+    resolved = (
+        pl.col("resolved_at").cast(pl.Datetime("us", "UTC"))
+        if "resolved_at" in imap.columns
+        else pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+    )
+    keys = imap.select(
+        pl.col("customer_id").cast(pl.String),
+        identifier=pl.col("source") + pl.lit(":") + pl.col("source_record_id"),
+        resolved_at=resolved,
+    )
+    if not record_identifiers or imap.height == 0:
+        return keys
+    try:
+        records = (
+            lakehouse.scan("identity_records")
+            .filter(~pl.col("deleted"))
+            .select("source", "source_record_id", *_RECORD_IDENTIFIERS)
+            .collect()
+        )
+    except StorageError as e:
+        raise ConsentError(f"identity_records cannot be read: {e}") from e
+    joined = imap.select("source", "source_record_id", "customer_id", resolved_at=resolved).join(
+        records, on=["source", "source_record_id"], how="inner"
+    )
+    long = (
+        joined.unpivot(
+            index=["customer_id", "resolved_at"],
+            on=list(_RECORD_IDENTIFIERS),
+            variable_name="kind",
+            value_name="value",
+        )
+        .drop_nulls("value")
+        .select(
+            "customer_id",
+            identifier=pl.col("kind") + pl.lit(":") + pl.col("value"),
+            resolved_at="resolved_at",
+        )
+        .unique(maintain_order=True)
+    )
+    return pl.concat([keys, long], how="vertical")
+
+
 def _no_rows() -> pl.DataFrame:
     ts = pl.Datetime("us", "UTC")
     schema: dict[str, Any] = {c: pl.String for c in _READ_COLUMNS}
@@ -469,7 +517,7 @@ def _no_rows() -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def _merge_targets(merges: pl.DataFrame, current: set[str]) -> dict[str, str]:
+def merge_targets(merges: pl.DataFrame, current: set[str]) -> dict[str, str]:
     """old customer_id -> the customer it now belongs to (chains followed, latest first)."""
     step: dict[str, str] = {}
     for old, new in merges.sort("at").select("old_customer_id", "new_customer_id").iter_rows():
