@@ -47,6 +47,7 @@ __all__ = [
     "IdentityConfig",
     "KafkaSettings",
     "LegalBasis",
+    "Notice",
     "PrivacySettings",
     "Purpose",
     "Role",
@@ -230,6 +231,15 @@ class Purpose(_Strict):
         return value
 
 
+class Notice(_Strict):
+    """A version of a privacy notice (immutable once published): a grant given under it
+    covers only its ``purposes`` and, when listed, its ``channels`` (consent rule R12)."""
+
+    description: str = ""
+    purposes: list[str] = Field(min_length=1)
+    channels: list[str] = Field(default_factory=list)
+
+
 class DestinationConfig(_Strict):
     """Where activations go. Secrets are referenced through ``${ENV_VAR}``."""
 
@@ -411,6 +421,7 @@ class Settings(_Strict):
     storage_options: dict[str, str] = Field(default_factory=dict)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     purposes: dict[str, Purpose] = Field(default_factory=dict)
+    notices: dict[str, Notice] = Field(default_factory=dict)
     segments: dict[str, Any] | str = Field(default_factory=dict)
     destinations: dict[str, DestinationConfig] = Field(default_factory=dict)
     api_keys: list[ApiKey] = Field(default_factory=list)
@@ -454,6 +465,13 @@ class Settings(_Strict):
                 if purpose not in self.purposes:
                     raise _KeyProblemError(
                         f"consent.{section}.purposes.{purpose}", "unknown purpose (not in purposes)"
+                    )
+        for nname, notice in self.notices.items():
+            for purpose in notice.purposes:
+                if purpose not in self.purposes:
+                    raise _KeyProblemError(
+                        f"notices.{nname}.purposes",
+                        f"unknown purpose {purpose!r} (not in purposes)",
                     )
         for dname, dest in self.destinations.items():
             if dest.purpose not in self.purposes:

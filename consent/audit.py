@@ -66,7 +66,12 @@ _TS: Final = pl.Datetime("us", "UTC")
 _BEGINNING: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _NO_STALENESS: Final = timedelta(days=365_000)
 _VECTOR_MIN: Final = 16  # activations at one instant replayed with one decide_many pass
-_LEDGER_READ: Final[tuple[str, ...]] = (*LEDGER_COLUMNS, "subject_type", "subject_value")
+_LEDGER_READ: Final[tuple[str, ...]] = (
+    *LEDGER_COLUMNS,
+    "subject_type",
+    "subject_value",
+    "notice_version",
+)
 #: Columns of each row of :attr:`Violations.engine_faults` / ``late_withdrawals``.
 VIOLATION_COLUMNS: Final[tuple[str, ...]] = (
     "activation_id",
@@ -266,8 +271,11 @@ class ConsentAudit:
                 .then(pl.col("_owner"))
                 .otherwise(pl.col("_owner").replace(merged))
             )
+        extra = ["notice_version"] if "notice_version" in frame.columns else []  # R12
         ledger_for_gate = frame.select(
-            *(c for c in LEDGER_COLUMNS if c != "customer_id"), customer_id=pl.col("_owner")
+            *(c for c in LEDGER_COLUMNS if c != "customer_id"),
+            *extra,
+            customer_id=pl.col("_owner"),
         )
         suppressed = (
             tables.suppression.filter(pl.col("erased_at") <= known_at)
@@ -282,6 +290,7 @@ class ConsentAudit:
             fresh_at=known_at,
             max_staleness=_NO_STALENESS,
             versions=tables.versions,
+            notices=self._settings.notices,
         )
         owner_of_hash = dict(
             frame.select("subject_hash", "_owner")

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from cdp.config import PrivacySettings, Purpose
+from cdp.config import Notice, PrivacySettings, Purpose
 from cdp.errors import CdpError
 from cdp.models.consent import parse_identifier
 
@@ -120,6 +120,8 @@ class ConsentState:
     max_staleness: timedelta
     versions: dict[str, int]
     available: bool = True
+    #: the notice catalogue (R12): a grant counts only within its notice's purposes/channels
+    notices: Mapping[str, Notice] = field(default_factory=dict)
     _index: dict[tuple[str, str], list[_Row]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -203,6 +205,7 @@ def build_state(
     versions: Mapping[str, int] | None = None,
     hash_cache: MutableMapping[str, str] | None = None,
     normalized: bool = False,
+    notices: Mapping[str, Notice] | None = None,
 ) -> ConsentState:
     """Index ledger rows by owner and purpose.
 
@@ -214,6 +217,8 @@ def build_state(
     ``hash_cache`` (identifier -> keyed hash, owned by the caller and only ever used with one
     hash key) saves re-hashing identifiers between builds; ``normalized`` says the
     ``identities`` are already normalized ``type:value`` strings (not parsed again).
+    ``notices`` is the notice catalogue (R12; the ledger's ``notice_version`` column is read
+    when present).
     Raises :class:`ConsentError` when the ledger lacks a column the gate reads.
     """
     _check_columns(ledger)
@@ -236,7 +241,7 @@ def build_state(
         hashed = hash_of(f"customer_id:{customer}")
         owner_of_hash[hashed] = customer
         by_customer[customer].add(hashed)
-    frame = _prepare(ledger, owner_of_hash)
+    frame = _prepare(ledger, owner_of_hash, notices)
     for owner, hashed in frame.select("owner", "subject_hash").unique().iter_rows():
         if not owner.startswith(_UNRESOLVED):
             by_customer.setdefault(owner, set()).add(hashed)
@@ -260,6 +265,7 @@ def build_state(
         fresh_at=_utc(fresh_at),
         max_staleness=max_staleness,
         versions=dict(versions or {}),
+        notices=dict(notices or {}),
         _index=index,
     )
 
@@ -326,8 +332,35 @@ def _check_columns(ledger: pl.DataFrame) -> None:
         raise ConsentError(f"consent ledger lacks columns: {', '.join(missing)}")
 
 
-def _prepare(ledger: pl.DataFrame, owner_of_hash: Mapping[str, str]) -> pl.DataFrame:
-    """Ledger rows with their ``owner``, ``priority`` and ``_rid``, in R6 order."""
+def _outside_notice(notices: Mapping[str, Notice]) -> pl.Expr:
+    """R12: a grant given under a catalogued notice that does not cover its purpose (or,
+    when the notice lists channels, its channel)."""
+    purposes = [f"{n}\x1f{p}" for n, notice in notices.items() for p in notice.purposes]
+    channels = [f"{n}\x1f{c}" for n, notice in notices.items() for c in notice.channels]
+    with_channels = [n for n, notice in notices.items() if notice.channels]
+    version = pl.col("notice_version")
+    return (
+        (pl.col("status") == "granted")
+        & version.is_in(list(notices))
+        & (
+            ~(version + "\x1f" + pl.col("purpose")).is_in(purposes)
+            | (
+                version.is_in(with_channels)
+                & ~(version + "\x1f" + pl.col("channel").fill_null("")).is_in(channels)
+            )
+        )
+    ).fill_null(False)
+
+
+def _prepare(
+    ledger: pl.DataFrame,
+    owner_of_hash: Mapping[str, str],
+    notices: Mapping[str, Notice] | None = None,
+) -> pl.DataFrame:
+    """Ledger rows with their ``owner``, ``priority`` and ``_rid``, in R6 order; grants
+    outside their notice (R12) are left out."""
+    if notices and "notice_version" in ledger.columns:
+        ledger = ledger.filter(~_outside_notice(notices))
     by_customer_id = (
         pl.when(pl.col("subject_type") == "customer_id").then(pl.col("subject_value"))
         if {"subject_type", "subject_value"} <= set(ledger.columns)
@@ -399,7 +432,9 @@ def extend_state(
         )
     hashes = ledger.get_column("subject_hash").unique().to_list()
     mapped = {h: state.owner_of_hash[h] for h in hashes if h in state.owner_of_hash}
-    fresh = _prepare(ledger, mapped).unique(subset="consent_id", keep="first", maintain_order=True)
+    fresh = _prepare(ledger, mapped, state.notices).unique(
+        subset="consent_id", keep="first", maintain_order=True
+    )
     # A re-read statement has the same consent_id, hence the same subject and owner: only the
     # rows of the owners touched need to be looked at (never the whole ledger).
     owners = fresh.get_column("owner").unique().implode()

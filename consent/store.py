@@ -61,7 +61,12 @@ WATCHED_TABLES: Final[tuple[str, ...]] = (
     "suppression",
 )
 _LEDGER = "consent_ledger"
-_READ_COLUMNS: Final[tuple[str, ...]] = (*LEDGER_COLUMNS, "subject_type", "subject_value")
+_READ_COLUMNS: Final[tuple[str, ...]] = (
+    *LEDGER_COLUMNS,
+    "subject_type",
+    "subject_value",
+    "notice_version",  # R12: what the notice of a grant covers
+)
 #: identity_records columns that are identifiers of the record's customer.
 _RECORD_IDENTIFIERS: Final[tuple[str, ...]] = ("email", "phone", "user_id", "anonymous_id")
 _CACHE_LIMIT: Final = 5_000_000
@@ -190,6 +195,7 @@ class ConsentStore:
             versions=versions,
             hash_cache=self._hashes,
             normalized=True,
+            notices=self._settings.notices,
         )
         if len(self._hashes) > _CACHE_LIMIT:
             self._hashes.clear()
