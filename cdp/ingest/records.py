@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from cdp.ingest.consent import ConsentRows
 from cdp.ingest.outcome import EVENT_TABLE_COLUMNS, OutcomeBuilder, Rejection
@@ -84,20 +84,15 @@ def unwrap_change(
     return image, op == "d", ts
 
 
-class RecordProcessor:
-    """Rows of the inputs of one record source (see the module documentation)."""
+class JsonObjectProcessor:
+    """One JSON object per input, to :meth:`add_row`; anything else refused with its reason.
 
-    def __init__(self, source: SourceConfig, consent: ConsentRows, options: IngestOptions) -> None:
-        self.config = source
-        self.source = source.name
-        self.options = options
-        self.consent = consent
-        self._delete_config = (
-            source if source.deleted else source.model_copy(update={"deleted": _DELETED_MARK})
-        )
-        self._consent_columns = {
-            purpose: (c.column, c.true_means) for purpose, c in source.consent.items()
-        }
+    Shared by the record and the consent-statement processors (``what`` names the input in
+    the ``schema`` rejection).
+    """
+
+    source: str
+    what: ClassVar[str] = "record"
 
     def add_payload(
         self,
@@ -108,10 +103,10 @@ class RecordProcessor:
         ref: str,
         received_at: datetime,
     ) -> None:
-        """One JSON object (a line of a JSON-lines file, a Kafka message)."""
+        """One JSON object (a line of a JSON-lines file, a Kafka message, a landed item)."""
         value, rejection = decode_json(payload)
         if rejection is None and not isinstance(value, dict):
-            rejection = Rejection("schema", "a record must be a JSON object", None, "parse")
+            rejection = Rejection("schema", f"a {self.what} must be a JSON object", None, "parse")
         if rejection is not None:
             self.reject(
                 builder, rejection, payload=payload, seq=seq, ref=ref, received_at=received_at
@@ -139,6 +134,35 @@ class RecordProcessor:
             record_ref=ref,
             seq=seq,
         )
+
+    def add_row(
+        self,
+        builder: OutcomeBuilder,
+        row: Mapping[str, Any],
+        *,
+        payload: bytes,
+        seq: int,
+        ref: str,
+        received_at: datetime,
+        changes: bool = True,
+    ) -> None:
+        raise NotImplementedError
+
+
+class RecordProcessor(JsonObjectProcessor):
+    """Rows of the inputs of one record source (see the module documentation)."""
+
+    def __init__(self, source: SourceConfig, consent: ConsentRows, options: IngestOptions) -> None:
+        self.config = source
+        self.source = source.name
+        self.options = options
+        self.consent = consent
+        self._delete_config = (
+            source if source.deleted else source.model_copy(update={"deleted": _DELETED_MARK})
+        )
+        self._consent_columns = {
+            purpose: (c.column, c.true_means) for purpose, c in source.consent.items()
+        }
 
     def add_row(
         self,

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from cdp.ingest.consent import ConsentRows
 from cdp.ingest.outcome import OutcomeBuilder, Rejection
-from cdp.ingest.web import decode_json
+from cdp.ingest.records import JsonObjectProcessor
 from cdp.models import InvalidInputError, parse_consent_statement
 from cdp.models._json import canonical_json
 
@@ -39,8 +39,10 @@ _EMPTY_JSON: Final = "{}"
 _CSV_EMPTY: Final = frozenset({""})
 
 
-class StatementProcessor:
+class StatementProcessor(JsonObjectProcessor):
     """Rows of the inputs of one ``kind: consent`` source (see the module documentation)."""
+
+    what = "statement"
 
     def __init__(
         self, settings: Settings, source: SourceConfig, consent: ConsentRows, options: IngestOptions
@@ -50,41 +52,6 @@ class StatementProcessor:
         self.options = options
         self.consent = consent
         self._purposes = settings.purposes
-
-    def add_payload(
-        self, builder: OutcomeBuilder, payload: bytes, *, seq: int, ref: str, received_at: datetime
-    ) -> None:
-        """One JSON object (a line of a JSON-lines file, a Kafka message, a landed statement)."""
-        value, rejection = decode_json(payload)
-        if rejection is None and not isinstance(value, dict):
-            rejection = Rejection("schema", "a statement must be a JSON object", None, "parse")
-        if rejection is not None:
-            self.reject(
-                builder, rejection, payload=payload, seq=seq, ref=ref, received_at=received_at
-            )
-            return
-        self.add_row(builder, value, payload=payload, seq=seq, ref=ref, received_at=received_at)
-
-    def reject(
-        self,
-        builder: OutcomeBuilder,
-        rejection: Rejection,
-        *,
-        payload: bytes | None,
-        seq: int,
-        ref: str,
-        received_at: datetime,
-    ) -> None:
-        """One refused input."""
-        builder.cover(seq)
-        builder.add_rejection(
-            rejection,
-            source=self.source,
-            received_at=received_at,
-            payload=payload,
-            record_ref=ref,
-            seq=seq,
-        )
 
     def add_row(
         self,
