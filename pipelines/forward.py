@@ -104,7 +104,7 @@ class _TailPartition(StatefulSourcePartition[Batch, int]):
         added = current - self._files
         self._files = current
         self._version = version
-        operation = self._operation(version, latest)
+        operation = self._lakehouse.operation("events", version, latest=latest)
         if operation not in _APPEND_OPERATIONS or not added:
             return []
         rows: list[dict[str, Any]] = []
@@ -113,13 +113,6 @@ class _TailPartition(StatefulSourcePartition[Batch, int]):
             rows.extend(table.to_pylist())
         self._next_awake = None  # more versions may be waiting
         return [(self._destination, version, rows)]
-
-    def _operation(self, version: int, latest: int) -> str | None:
-        for entry in self._lakehouse.history("events", limit=latest - version + 1):
-            if entry.get("version") == version:
-                found = entry.get("operation")
-                return str(found) if found is not None else None
-        return None
 
     @override
     def next_awake(self) -> datetime | None:

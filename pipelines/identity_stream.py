@@ -104,7 +104,7 @@ class _TailPartition(StatefulSourcePartition[Batch, int]):
         self._files = current
         self._version = version
         self._next_awake = None  # more versions may be waiting
-        operation = self._operation(version, latest)
+        operation = self._lakehouse.operation(_TABLE, version, latest=latest)
         if operation == "DELETE":
             return [(version, [], True)]
         if operation not in _ADDING_OPERATIONS or not added:
@@ -116,13 +116,6 @@ class _TailPartition(StatefulSourcePartition[Batch, int]):
                 row["source"] = source
                 rows.append(row)
         return [(version, rows, False)]
-
-    def _operation(self, version: int, latest: int) -> str | None:
-        for entry in self._lakehouse.history(_TABLE, limit=latest - version + 1):
-            if entry.get("version") == version:
-                found = entry.get("operation")
-                return str(found) if found is not None else None
-        return None
 
     @override
     def next_awake(self) -> datetime | None:

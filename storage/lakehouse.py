@@ -273,6 +273,17 @@ class Lakehouse:
         """Commit history, newest first."""
         return self.table(name).history(limit)
 
+    def operation(self, name: str, version: int, *, latest: int | None = None) -> str | None:
+        """The operation (``WRITE``, ``MERGE``, ``DELETE``, ``OPTIMIZE``…) that committed
+        ``version`` of table ``name``; ``latest`` (the newest version, when the caller knows
+        it) bounds how much history is read. None when the version is not in the history."""
+        newest = self.version(name) if latest is None else latest
+        for entry in self.history(name, limit=newest - version + 1):
+            if entry.get("version") == version:
+                found = entry.get("operation")
+                return str(found) if found is not None else None
+        return None
+
     def transaction_version(self, name: str, app_id: str) -> int | None:
         """Last committed version of application transaction ``app_id`` on table ``name``."""
         return self._fresh(name).transaction_version(app_id)
