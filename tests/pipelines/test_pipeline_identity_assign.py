@@ -11,28 +11,11 @@ from pipeline_helpers import streaming, wait_for
 
 from cdp.config import Settings
 from cdp.landing import LandingEntry, LandingLog, landing_root
+from cdp.synth import CRM_COLUMNS
 from identity import ResolveSettings, StreamAssigner, resolve_lakehouse
 from pipelines.identity_stream import IdentityRecordsTailSource
 from storage import Lakehouse
 
-_HEADER = [
-    "Id",
-    "FirstName",
-    "LastName",
-    "Email",
-    "Phone",
-    "MobilePhone",
-    "MailingStreet",
-    "MailingPostalCode",
-    "MailingCity",
-    "MailingCountry",
-    "Birthdate",
-    "AccountName",
-    "HasOptedOutOfEmail",
-    "CreatedDate",
-    "LastModifiedDate",
-    "IsDeleted",
-]
 _PEOPLE = [
     ("c-anna", "Anna", "Meier", "anna.meier@gmail.com", "+41 79 123 45 67", "Seestrasse 5",
      "6300", "Zug", "1990-04-12"),
@@ -61,7 +44,7 @@ def _drop(settings: Settings, name: str, people: list[tuple[str, ...]], modified
     tmp = folder / f".{name}.part"
     with tmp.open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        out.writerow(_HEADER)
+        out.writerow(CRM_COLUMNS)
         for rid, first, last, email, phone, street, pc, city, dob in people:
             out.writerow(
                 [rid, first, last, email, "", phone, street, pc, city, "Switzerland", dob, "",
