@@ -20,7 +20,6 @@ import base64
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,9 @@ import httpx
 import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
+# the shared benchmark pieces, imported while this script's folder is on sys.path
+from _harness import free_port  # noqa: E402
+
 sys.path.insert(0, str(ROOT))
 
 from cdp.landing import LandingEntry, LandingLog, list_lanes, read_lane  # noqa: E402
@@ -111,13 +113,6 @@ def make_bodies(count: int, batch: int, seed: int = 7) -> list[bytes]:
         )
         for _ in range(count)
     ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _start_server(workdir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
@@ -278,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     bodies = make_bodies(64, args.batch)
     workdir = Path(tempfile.mkdtemp(prefix="cdp-bench-collector-"))
     try:
-        proc = _start_server(workdir, port := _free_port(), args.workers)
+        proc = _start_server(workdir, port := free_port(), args.workers)
         try:
             server = run_http(
                 f"http://127.0.0.1:{port}",

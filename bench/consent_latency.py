@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,9 @@ import pyarrow as pa
 from deltalake import write_deltalake
 
 ROOT = Path(__file__).resolve().parent.parent
+# the shared benchmark pieces, imported while this script's folder is on sys.path
+from _harness import free_port, percentile, wait_healthy  # noqa: E402
+
 # this script's folder comes first on sys.path and its name would shadow the consent package
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 if str(ROOT) not in sys.path:
@@ -48,21 +50,10 @@ DPO_KEY = "demo-dpo-key"  # the sample cdp.yaml's demo key (sha256 in api_keys)
 PURPOSE = "email_marketing"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def _summary(values: list[float]) -> dict[str, float]:
     return {
         "p50": round(statistics.median(values), 2),
-        "p99": round(_percentile(values, 0.99), 2),
+        "p99": round(percentile(values, 0.99), 2),
         "max": round(max(values), 2),
     }
 
@@ -97,20 +88,6 @@ def _preload(config: Path, count: int) -> None:
             for i in range(count)
         ]
     )
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("cdp serve exited")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("cdp serve did not become healthy")
 
 
 def _api(url: str, rounds: int) -> dict[str, Any]:
@@ -196,12 +173,12 @@ def main() -> None:
     config = work / "cdp.yaml"
     shutil.copy(ROOT / "cdp.yaml", config)
     _preload(config, args.preload)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     server = subprocess.Popen([CDP, "-c", str(config), "serve", "--port", str(port)], **quiet)
     try:
-        _wait_healthy(url, server)
+        wait_healthy(url, server, timeout=90)
         api = _api(url, args.rounds)
     finally:
         server.terminate()

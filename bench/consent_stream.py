@@ -23,7 +23,6 @@ import argparse
 import base64
 import json
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,9 @@ import pyarrow.parquet as pq
 from deltalake import DeltaTable, write_deltalake
 
 ROOT = Path(__file__).resolve().parent.parent
+# the shared benchmark pieces, imported while this script's folder is on sys.path
+from _harness import free_port, percentile, wait_healthy  # noqa: E402
+
 # this script's folder comes first on sys.path and its name would shadow the consent package
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 if str(ROOT) not in sys.path:
@@ -53,32 +55,7 @@ CDP = str(Path(sys.executable).with_name("cdp"))
 
 
 def _pct(values: list[float], q: float) -> float | None:
-    return round(_percentile(values, q), 3) if values else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("cdp serve exited")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("cdp serve did not come up")
+    return round(percentile(values, q), 3) if values else None
 
 
 def _watch(table: Path, seen: dict[str, dict[str, float]], stop: threading.Event) -> None:
@@ -147,7 +124,7 @@ def _reference(folder: Path, runs: int = 20) -> dict[str, float]:
     return {
         "append_ms_p50": round(statistics.median(appends), 2),
         "merge_ms_p50": round(statistics.median(merges), 2),
-        "merge_ms_p99": round(_percentile(merges, 0.99), 2),
+        "merge_ms_p99": round(percentile(merges, 0.99), 2),
     }
 
 
@@ -174,7 +151,7 @@ def main() -> None:
     settings = load_config(config)
     users = [f"bench-{i}" for i in range(args.subjects)]
     hashes = {u: settings.privacy.hash_identifier(f"user_id:{u}") for u in users}
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     subprocess.run([CDP, "-c", str(config), "init"], check=True, **quiet)
@@ -192,7 +169,7 @@ def main() -> None:
     )
     failed = 0
     try:
-        _wait_healthy(url, server)
+        wait_healthy(url, server)
         time.sleep(3)  # let the stream flow start
         watcher.start()
         store_watcher.start()
@@ -243,8 +220,8 @@ def main() -> None:
         "acked_withdrawals": len(acked),
         "failed_requests": failed,
         "missing_after_30s": missing,
-        "enforced_s_p50": round(_percentile(latencies, 0.5), 3) if latencies else None,
-        "enforced_s_p99": round(_percentile(latencies, 0.99), 3) if latencies else None,
+        "enforced_s_p50": round(percentile(latencies, 0.5), 3) if latencies else None,
+        "enforced_s_p99": round(percentile(latencies, 0.99), 3) if latencies else None,
         "enforced_s_max": round(max(latencies), 3) if latencies else None,
         "store_enforced_s_p50": _pct(store_latencies, 0.5),
         "store_enforced_s_p99": store_p99,

@@ -17,7 +17,6 @@ import argparse
 import base64
 import json
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,32 +33,10 @@ import pyarrow.parquet as pq
 from deltalake import DeltaTable, write_deltalake
 
 ROOT = Path(__file__).resolve().parent.parent
+# the shared benchmark pieces, imported while this script's folder is on sys.path
+from _harness import free_port, percentile, wait_healthy  # noqa: E402
+
 CDP = str(Path(sys.executable).with_name("cdp"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("cdp serve exited")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("cdp serve did not come up")
 
 
 def _watch(table: Path, visible: dict[str, float], stop: threading.Event) -> None:
@@ -91,7 +68,7 @@ def _reference(folder: Path, runs: int = 30) -> dict[str, float]:
         times.append((time.perf_counter() - start) * 1000)
     return {
         "commit_ms_p50": round(statistics.median(times), 2),
-        "commit_ms_p99": round(_percentile(times, 0.99), 2),
+        "commit_ms_p99": round(percentile(times, 0.99), 2),
     }
 
 
@@ -104,7 +81,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="cdp-fresh-"))
     config = work / "cdp.yaml"
     shutil.copy(ROOT / "cdp.yaml", config)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     subprocess.run([CDP, "-c", str(config), "init"], check=True, **quiet)
@@ -115,7 +92,7 @@ def main() -> None:
     stop = threading.Event()
     watcher = threading.Thread(target=_watch, args=(work / "lakehouse" / "events", visible, stop))
     try:
-        _wait_healthy(url, server)
+        wait_healthy(url, server)
         time.sleep(3)  # let the stream flow start
         watcher.start()
         auth = {"Authorization": "Basic " + base64.b64encode(b"demo-write-key:").decode()}
@@ -162,8 +139,8 @@ def main() -> None:
         "acked_events": len(acked),
         "failed_requests": failed,
         "missing_after_30s": missing,
-        "visible_s_p50": round(_percentile(latencies, 0.5), 3) if latencies else None,
-        "visible_s_p99": round(_percentile(latencies, 0.99), 3) if latencies else None,
+        "visible_s_p50": round(percentile(latencies, 0.5), 3) if latencies else None,
+        "visible_s_p99": round(percentile(latencies, 0.99), 3) if latencies else None,
         "visible_s_max": round(max(latencies), 3) if latencies else None,
         "reference_bare_write_deltalake_10_rows": _reference(work),
         "bar": {"visible_s_p99": 2.0},
