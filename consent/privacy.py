@@ -75,7 +75,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -104,9 +104,24 @@ __all__ = [
     "SubjectNotFoundError",
     "erase",
     "export_subject",
+    "pseudonymize_erased",
 ]
 
 logger = logging.getLogger(__name__)
+
+#: ``consent_ledger`` columns holding a person's raw values (the catalogue's ``personal``):
+#: nulled on the rows of an erased subject, which stay as pseudonymous proof.
+_LEDGER_PERSONAL: Final = TABLES["consent_ledger"].personal
+
+
+def pseudonymize_erased(rows: Iterable[dict[str, Any]], erased: Collection[str]) -> None:
+    """Null the raw values of the ledger ``rows`` whose ``subject_hash`` is in ``erased`` (the
+    ``suppression`` hashes), in place: a statement about an erased person is kept only as
+    pseudonymous proof, as :func:`erase` leaves the earlier ones."""
+    for row in rows:
+        if row["subject_hash"] in erased:
+            row.update(dict.fromkeys(_LEDGER_PERSONAL))
+
 
 Retention = Literal["immediate", "deferred"]
 ErasureStatus = Literal["erased", "already_erased", "not_found"]
@@ -657,7 +672,7 @@ def _delete_rows(
             "consent_ledger",
             ledger.select("idempotency_key"),
             on=["idempotency_key"],
-            columns=["subject_value", "evidence"],
+            columns=list(_LEDGER_PERSONAL),
         ).rows
     activations = reader.read("activation_log", cids | _in("subject", subject.identifiers))
     if activations.height:

@@ -47,6 +47,7 @@ from consent.gate import (
     decide_many,
     extend_state,
 )
+from consent.privacy import pseudonymize_erased
 from storage import Lakehouse, StorageError, TableMissingError
 
 __all__ = ["WATCHED_TABLES", "ConsentStore", "identity_pairs", "merge_targets"]
@@ -326,9 +327,7 @@ class ConsentStore:
             if not new:
                 return ids
             written = list(new.values())
-            for r in written:  # an erased subject: the statement is kept as pseudonymous proof
-                if r["subject_hash"] in state.suppressed:
-                    r.update(subject_value=None, evidence=None)
+            pseudonymize_erased(written, state.suppressed)
             result = self._lakehouse.append(_LEDGER, written)
             versions = dict(state.versions)
             previous = state.versions.get(_LEDGER)

@@ -40,6 +40,7 @@ from cdp.ingest.dedupe import EventIndex
 from cdp.ingest.outcome import PRIVATE_SEQ
 from cdp.ingest.suppression import SuppressionList
 from cdp.ingest.writer import consent_key_loader
+from consent.privacy import pseudonymize_erased
 from consent.state import SubjectConsent, state_row
 from storage import Lakehouse
 
@@ -245,10 +246,7 @@ class ConsentSink(FixedPartitionedSink[Any, None]):
             claimed = [k for k, new in zip(keys, fresh, strict=True) if new]
             rows = [r for r, new in zip(rows, fresh, strict=True) if new]
         if rows:  # an erased subject: the statement is kept as pseudonymous proof
-            erased = self.suppression.hashes()
-            for r in rows:
-                if r["subject_hash"] in erased:
-                    r.update(subject_value=None, evidence=None)
+            pseudonymize_erased(rows, self.suppression.hashes())
         try:
             written = 0
             if rows:
