@@ -1,41 +1,55 @@
 """Columnar fast path of JSON-lines web files: a whole chunk of lines at once.
 
 :meth:`cdp.ingest.web.WebProcessor.add_inputs` handles one line after the other; most of its
-cost per line is Python bookkeeping (timestamps parsed into ``datetime`` objects, row tuples,
-Arrow conversion of Python objects). :func:`add_plain_lines` keeps in Python only what has to
-be (one ``orjson.loads`` per line, type checks, the canonical JSON of ``properties``/``traits``/
-``context``) and does the rest - validation of ids and timestamps, clock-skew correction, event
-dates, dedupe within the chunk, the ``events`` and ``raw_events`` columns - with vectorized
-Polars/Arrow expressions.
+cost per line is building Python objects (``orjson.loads`` of the whole message, its
+``properties`` and ``context`` dumped again as JSON). :func:`add_plain_lines` decodes each line
+with msgspec into a typed struct whose string keys are checked by type and whose object-valued
+keys (``properties``, ``traits``, ``context``, ``integrations``) stay their raw JSON text - which
+is what the ``events`` columns keep (:class:`cdp.ingest.web.RawSpans`) - and does the rest -
+validation of ids and timestamps, clock-skew correction, event dates, dedupe within the chunk,
+the ``events`` and ``raw_events`` columns - with vectorized Polars/Arrow expressions. Only the
+few parts the identity and consent rows read (an identify's traits, a context's consent keys,
+parsed once per distinct text) become Python objects.
 
 A line takes this path only when :func:`cdp.ingest.web._fast_message` would accept it with the
 very same result: ids as non-blank strings (ASCII-bounded, so that ``str.strip`` needs no
 Unicode rules), ``...Z`` timestamps in the strict ISO-8601 form ``YYYY-MM-DDTHH:MM:SS[.f]Z``,
-objects where objects belong. Every other line - bad JSON, odd types, other timestamp forms,
-batches, oversize lines - goes through :meth:`~cdp.ingest.web.WebProcessor.add_inputs`, the
-per-line path, which stays the single source of truth. If one of those lines turns out to be a
-valid event (not a rejection), the order of events within the chunk matters for the dedupe and
-the consent statements, so the whole chunk takes the per-line path instead (rare: the fast
-path's lines are the plain ones). The tests prove both paths give identical outcomes.
+objects where objects belong, valid UTF-8, no TC string or Consent Mode (and no ``\\u`` escape
+in the context or properties, which could spell one). Every other line - bad JSON, odd types,
+other timestamp forms, batches, oversize lines - goes through
+:meth:`~cdp.ingest.web.WebProcessor.add_inputs`, the per-line path, which stays the single
+source of truth. If one of those lines turns out to be a valid event (not a rejection), the
+order of events within the chunk matters for the dedupe and the consent statements, so the
+whole chunk takes the per-line path instead (rare: the fast path's lines are the plain ones).
+The tests prove both paths give identical outcomes.
 """
 
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
+import msgspec
 import orjson
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cdp.ingest.consent import has_decoded_signals
 from cdp.ingest.outcome import OutcomeBuilder, binary_array
 from cdp.ingest.readers import InputBatch
-from cdp.ingest.web import _BY_NAME, _CONSENT_UPDATED, _TYPES, WebMessage  # one definition
+from cdp.ingest.web import (  # one definition
+    _BY_NAME,
+    _CONSENT_UPDATED,
+    _NO_SPAN,
+    _SENT_PROPERTIES,
+    _SENT_TRAITS,
+    _TYPES,
+    WebMessage,
+)
 
 if TYPE_CHECKING:
     from cdp.ingest.web import WebProcessor
@@ -48,7 +62,6 @@ logger = logging.getLogger(__name__)
 ErrorHandler = Callable[[OutcomeBuilder, int, bytes, str, BaseException], None]
 
 _JSON: Final = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
-_EMPTY_JSON: Final = b"{}"
 # ``datetime.fromisoformat`` accepts every string of this form but year 0 (excluded below) and
 # impossible dates and times (which the strict parse turns into nulls; a second of 60 it would
 # take as a leap second is excluded here): the same instant, in UTC. ``(?-u)``: ASCII digits.
@@ -61,209 +74,119 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US: Final = timedelta(microseconds=1)
 _MIN_US: Final = (datetime(1, 1, 1, tzinfo=UTC) - _EPOCH) // _ONE_US
 _MAX_US: Final = (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC) - _EPOCH) // _ONE_US
-_STRING_COLUMNS: Final = (
+#: the string-valued keys of a message (the others must not be there, or be an object)
+_TEXT_KEYS: Final = (
     "type",
-    "message_id",
-    "user_id",
-    "anonymous_id",
+    "messageId",
+    "userId",
+    "anonymousId",
     "timestamp",
-    "original",
-    "sent_at",
-    "received_at",
+    "originalTimestamp",
+    "sentAt",
+    "receivedAt",
+    "event",
     "name",
     "category",
-    "group_id",
-    "previous_id",
+    "groupId",
+    "previousId",
+    "channel",
+    "writeKey",
 )
+#: the object-valued keys, kept as their JSON text
+_RAW_KEYS: Final = ("properties", "traits", "context", "integrations")
+_TEXT_GETTERS: Final = tuple((key, operator.attrgetter(key)) for key in _TEXT_KEYS)
+_RAW_GETTERS: Final = tuple((key, operator.attrgetter(key)) for key in _RAW_KEYS)
+#: kinds whose rows need parsed parts: identify (traits), group and alias (built properties)
+_PARSED_KINDS: Final = ("identify", "group", "alias")
+# keys of TC strings and Consent Mode in a context (cdp.ingest.consent.has_decoded_signals) or
+# properties, and ``\u`` escapes (a key spelled with them could be one of these, or "consent")
+_DECODED_CONTEXT_KEYS: Final = [
+    '"tcfString"',
+    '"tcString"',
+    '"consentMode"',
+    '"tcf"',
+    '"gdpr_consent"',
+    '"googleConsentMode"',
+    "\\u",
+]
+_DECODED_PROPERTY_KEYS: Final = ['"gdpr_consent"', "\\u"]
+
+
+# A message line decoded for the fast path. Typed fields make msgspec refuse a line whose ids,
+# timestamps or names are not strings (it then takes the per-line path, which decides); the
+# object-valued keys stay their raw JSON text (``msgspec.Raw``, never parsed into Python
+# objects, the bulk of the cost of ``orjson.loads``); a key of :data:`_BY_NAME` or ``batch``
+# (typed ``UnsetType``, which no JSON value satisfies) sends the line to the per-line path.
+_Plain: Final = msgspec.defstruct(
+    "_Plain",
+    [
+        *((name, str | None, None) for name in _TEXT_KEYS),
+        ("version", int | str | None, None),
+        *((name, msgspec.Raw, _NO_SPAN) for name in _RAW_KEYS),
+        *((name, msgspec.UnsetType, msgspec.UNSET) for name in sorted({"batch", *_BY_NAME})),
+    ],
+    gc=False,  # strings and spans only, no cycles: not tracked by the garbage collector
+)
+_PLAIN: Final = msgspec.json.Decoder(_Plain)
+_DECODE_ERRORS: Final = (msgspec.DecodeError, RecursionError)
+
+
+class _ContextConsent(msgspec.Struct, rename={"managed": "consentManagement"}, gc=False):
+    """The consent keys of a context (the rest of it is skipped unparsed)."""
+
+    consent: msgspec.Raw = _NO_SPAN
+    managed: msgspec.Raw = _NO_SPAN
+
+
+_CONTEXT_CONSENT: Final = msgspec.json.Decoder(_ContextConsent)
 
 
 @dataclass(slots=True)
 class _Lines:
-    """Column lists of the plain lines of a chunk (one entry per candidate line)."""
+    """The plain candidate lines of a chunk: their index in the chunk and decoded messages."""
 
     index: list[int] = field(default_factory=list)
-    type: list[str] = field(default_factory=list)
-    message_id: list[str] = field(default_factory=list)
-    user_id: list[str | None] = field(default_factory=list)
-    anonymous_id: list[str | None] = field(default_factory=list)
-    timestamp: list[str | None] = field(default_factory=list)
-    original: list[str | None] = field(default_factory=list)
-    sent_at: list[str | None] = field(default_factory=list)
-    received_at: list[str | None] = field(default_factory=list)
-    name: list[str | None] = field(default_factory=list)
-    category: list[str | None] = field(default_factory=list)
-    group_id: list[str | None] = field(default_factory=list)
-    previous_id: list[str | None] = field(default_factory=list)
-    properties_json: list[bytes] = field(default_factory=list)
-    traits: list[dict[str, Any] | None] = field(default_factory=list)
-    traits_json: list[bytes] = field(default_factory=list)
-    context: list[dict[str, Any] | None] = field(default_factory=list)
-    context_json: list[bytes] = field(default_factory=list)
-    consent: list[bool] = field(default_factory=list)
-    fingerprint: list[bytes | None] = field(default_factory=list)
-
-
-class _SlowError(Exception):
-    """The line is not plain: the per-line path decides."""
-
-
-def _kind_columns(
-    kind: str, get: Callable[[str], Any]
-) -> tuple[Any, Any, Any, Any, bytes, dict[str, Any] | None]:
-    """``(name, category, group_id, previous_id, properties JSON, traits)`` of a message."""
-    dumps = orjson.dumps
-    if kind == "track":
-        name = get("event")
-        props = get("properties")
-        if type(name) is not str or (props is not None and type(props) is not dict):
-            raise _SlowError
-        return name, None, None, None, dumps(props, option=_JSON) if props else _EMPTY_JSON, None
-    if kind == "page" or kind == "screen":
-        name = get("name")
-        category = get("category")
-        props = get("properties")
-        if (
-            (name is not None and type(name) is not str)
-            or (category is not None and type(category) is not str)
-            or (props is not None and type(props) is not dict)
-        ):
-            raise _SlowError
-        props_json = dumps(props, option=_JSON) if props else _EMPTY_JSON
-        return name, category, None, None, props_json, None
-    if kind == "identify":
-        traits = get("traits")
-        if traits is not None and type(traits) is not dict:
-            raise _SlowError
-        return None, None, None, None, _EMPTY_JSON, traits or None
-    if kind == "group":
-        group_id = get("groupId")
-        traits = get("traits")
-        if type(group_id) is not str or (traits is not None and type(traits) is not dict):
-            raise _SlowError
-        props_json = dumps({"groupId": group_id}, option=_JSON)
-        return None, None, group_id, None, props_json, traits or None
-    previous_id = get("previousId")  # alias
-    if type(previous_id) is not str or get("userId") is None:
-        raise _SlowError
-    props_json = dumps({"previousId": previous_id}, option=_JSON)
-    return None, None, None, previous_id, props_json, None
+    messages: list[Any] = field(default_factory=list)
 
 
 def _scan(batch: InputBatch, max_bytes: int) -> tuple[_Lines, list[int]]:
-    """Parse every line; the plain candidates in columns, the indexes of the others."""
+    """Decode every line; the plain candidates, and the indexes of the others.
+
+    msgspec validates the JSON syntax of the whole line (skipped values included) and the UTF-8
+    of the strings it decodes; the UTF-8 of the rest is checked here (``isascii`` first: most
+    lines are ASCII).
+    """
     lines = _Lines()
     slow: list[int] = []
-    loads = orjson.loads
-    dumps = orjson.dumps
-    decode_error = orjson.JSONDecodeError
+    decode = _PLAIN.decode
+    errors = _DECODE_ERRORS
     rejections = batch.rejections
-    by_name = _BY_NAME.isdisjoint
-    types = _TYPES
     add_index = lines.index.append
-    add_type = lines.type.append
-    add_mid = lines.message_id.append
-    add_uid = lines.user_id.append
-    add_aid = lines.anonymous_id.append
-    add_ts = lines.timestamp.append
-    add_ot = lines.original.append
-    add_sa = lines.sent_at.append
-    add_ra = lines.received_at.append
-    add_name = lines.name.append
-    add_cat = lines.category.append
-    add_gid = lines.group_id.append
-    add_pid = lines.previous_id.append
-    add_ctx = lines.context.append
-    add_ctx_json = lines.context_json.append
-    add_props_json = lines.properties_json.append
-    add_traits = lines.traits.append
-    add_traits_json = lines.traits_json.append
-    add_consent = lines.consent.append
-    add_fingerprint = lines.fingerprint.append
-    str_ = str
-    dict_ = dict
-    int_ = int
+    add_message = lines.messages.append
+    add_slow = slow.append
     for index, payload in enumerate(batch.payloads):
         if (rejections and index in rejections) or len(payload) > max_bytes:
-            slow.append(index)
+            add_slow(index)
             continue
+        if not payload.isascii():
+            try:
+                payload.decode()
+            except UnicodeDecodeError:
+                add_slow(index)
+                continue
         try:
-            doc = loads(payload)
-        except decode_error:
-            slow.append(index)
-            continue
-        if type(doc) is not dict_ or "batch" in doc or not by_name(doc):
-            slow.append(index)
-            continue
-        get = doc.get
-        kind = get("type")
-        mid = get("messageId")
-        uid = get("userId")
-        aid = get("anonymousId")
-        ts = get("timestamp")
-        ot = get("originalTimestamp")
-        sa = get("sentAt")
-        ra = get("receivedAt")
-        ctx = get("context")
-        integrations = get("integrations")
-        version = get("version")
-        channel = get("channel")
-        write_key = get("writeKey")
-        if (
-            type(kind) is not str_
-            or kind not in types
-            or type(mid) is not str_
-            or (uid is not None and type(uid) is not str_)
-            or (aid is not None and type(aid) is not str_)
-            or (uid is None and aid is None)
-            or (ts is not None and type(ts) is not str_)
-            or (ot is not None and type(ot) is not str_)
-            or (sa is not None and type(sa) is not str_)
-            or (ra is not None and type(ra) is not str_)
-            or (ctx is not None and type(ctx) is not dict_)
-            or (integrations is not None and type(integrations) is not dict_)
-            or (version is not None and type(version) is not int_ and type(version) is not str_)
-            or (channel is not None and type(channel) is not str_)
-            or (write_key is not None and type(write_key) is not str_)
-        ):
-            slow.append(index)
-            continue
-        try:
-            name, category, group_id, previous_id, props_json, traits = _kind_columns(kind, get)
-            traits_json = dumps(traits, option=_JSON) if traits else _EMPTY_JSON
-            ctx_json = dumps(ctx, option=_JSON) if ctx else _EMPTY_JSON
-            props = get("properties")
-            if (ctx or props) and has_decoded_signals(ctx or {}, props):
-                # TC strings and Consent Mode are decoded on the per-line path only
-                raise _SlowError
-            fingerprint = None
-            if ctx and ("consent" in ctx or "consentManagement" in ctx):
-                # as WebProcessor._add_consent tells a restated choice from a new one
-                pair = (ctx.get("consent"), ctx.get("consentManagement"))
-                fingerprint = dumps(pair, option=_JSON)
-        except (_SlowError, TypeError):  # a wrong type; an integer beyond 64 bits
-            slow.append(index)
+            message = decode(payload)
+        except errors:
+            add_slow(index)
             continue
         add_index(index)
-        add_type(kind)
-        add_mid(mid)
-        add_uid(uid)
-        add_aid(aid)
-        add_ts(ts)
-        add_ot(ot)
-        add_sa(sa)
-        add_ra(ra)
-        add_name(name)
-        add_cat(category)
-        add_gid(group_id)
-        add_pid(previous_id)
-        add_props_json(props_json)
-        add_traits(traits)
-        add_traits_json(traits_json)
-        add_ctx(ctx)
-        add_ctx_json(ctx_json)
-        add_consent(fingerprint is not None)
-        add_fingerprint(fingerprint)
+        add_message(message)
     return lines, slow
+
+
+def _raw_series(values: list[Any]) -> pl.Series:
+    """A ``Binary`` series of raw JSON spans (``b""`` for an absent key)."""
+    return pl.Series(binary_array(values), dtype=pl.Binary)
 
 
 def _non_blank(name: str) -> pl.Expr:
@@ -284,34 +207,63 @@ def _z_time(name: str) -> tuple[pl.Expr, pl.Expr]:
     return ok, parsed.dt.epoch("us")
 
 
+def _object_ok(name: str) -> pl.Expr:
+    """The raw span is an object, ``null`` or absent (what ``_obj`` of the per-line path takes)."""
+    column = pl.col(name)
+    return column.bin.starts_with(b"{") | (column == b"") | (column == b"null")
+
+
+def _object_text(name: str) -> pl.Expr:
+    """:func:`cdp.ingest.web.object_text` in columns."""
+    column = pl.col(name)
+    return pl.when(column.bin.starts_with(b"{")).then(column).otherwise(pl.lit(b"{}"))
+
+
 def _compute(lines: _Lines, *, received_us: int, trust_received_at: bool) -> pl.DataFrame:
-    """Validation and the time columns of the candidate lines, vectorized."""
+    """Validation, the time columns and the JSON columns of the candidate lines, vectorized."""
+    messages = lines.messages
     frame = pl.DataFrame(
-        {name: getattr(lines, name) for name in _STRING_COLUMNS},
-        schema=dict.fromkeys(_STRING_COLUMNS, pl.String),
+        {
+            **{key: list(map(get, messages)) for key, get in _TEXT_GETTERS},
+            **{key: _raw_series(list(map(get, messages))) for key, get in _RAW_GETTERS},
+        },
+        schema={**dict.fromkeys(_TEXT_KEYS, pl.String), **dict.fromkeys(_RAW_KEYS, pl.Binary)},
     )
     ts_ok, ts = _z_time("timestamp")
-    ot_ok, ot = _z_time("original")
-    sa_ok, sa = _z_time("sent_at")
-    ra_ok, ra = _z_time("received_at")
+    ot_ok, ot = _z_time("originalTimestamp")
+    sa_ok, sa = _z_time("sentAt")
+    ra_ok, ra = _z_time("receivedAt")
     kind = pl.col("type")
+    user_id = pl.col("userId")
+    context = pl.col("context").cast(pl.String)
+    properties = pl.col("properties").cast(pl.String)
     ok = (
-        _non_blank("message_id")
-        & _opt_id("user_id")
-        & _opt_id("anonymous_id")
+        kind.is_in(sorted(_TYPES))
+        & _non_blank("messageId")
+        & _opt_id("userId")
+        & _opt_id("anonymousId")
+        & (user_id.is_not_null() | pl.col("anonymousId").is_not_null())
         & ts_ok
         & ot_ok
         & sa_ok
         & ra_ok
+        & _object_ok("context")
+        & _object_ok("integrations")
         & pl.when(kind == "track")
-        .then(_non_blank("name"))
+        .then(_non_blank("event") & _object_ok("properties"))
         .when(kind.is_in(["page", "screen"]))
-        .then(_opt_id("name") & _opt_id("category"))
+        .then(_opt_id("name") & _opt_id("category") & _object_ok("properties"))
+        .when(kind == "identify")
+        .then(_object_ok("traits"))
         .when(kind == "group")
-        .then(_non_blank("group_id"))
+        .then(_non_blank("groupId") & _object_ok("traits"))
         .when(kind == "alias")
-        .then(_non_blank("previous_id"))
+        .then(_non_blank("previousId") & user_id.is_not_null())
         .otherwise(pl.lit(True))
+        # TC strings and Consent Mode are decoded on the per-line path only; a key spelled
+        # with escapes could hide one (or a consent key): such lines go there too
+        & ~context.str.contains_any(_DECODED_CONTEXT_KEYS)
+        & ~properties.str.contains_any(_DECODED_PROPERTY_KEYS)
     )
     received = pl.lit(received_us, pl.Int64)
     if trust_received_at:
@@ -324,11 +276,27 @@ def _compute(lines: _Lines, *, received_us: int, trust_received_at: bool) -> pl.
         .then(client)
         .otherwise(received)
     )
+    sent_properties = kind.is_in(sorted(_SENT_PROPERTIES))
     frame = frame.with_columns(
         ok.fill_null(False).alias("ok"),
         occurred.alias("occurred_us"),
         received.alias("received_us"),
         sa.alias("sent_us"),
+        pl.when(kind == "track")
+        .then(pl.col("event"))
+        .when(kind.is_in(["page", "screen"]))
+        .then(pl.col("name"))
+        .alias("event_name"),
+        pl.when(sent_properties)
+        .then(_object_text("properties"))
+        .otherwise(pl.lit(b"{}"))
+        .alias("properties_text"),
+        pl.when(kind.is_in(sorted(_SENT_TRAITS)))
+        .then(_object_text("traits"))
+        .otherwise(pl.lit(b"{}"))
+        .alias("traits_text"),
+        _object_text("context").alias("context_text"),
+        context.str.contains('"consent', literal=True).fill_null(False).alias("consent_keys"),
     )
     # an instant outside Python's datetime range makes the per-line path fail: leave it there
     return frame.with_columns(
@@ -336,6 +304,71 @@ def _compute(lines: _Lines, *, received_us: int, trust_received_at: bool) -> pl.
         & pl.col("occurred_us").is_between(_MIN_US, _MAX_US)
         & pl.col("received_us").is_between(_MIN_US, _MAX_US)
     )
+
+
+@dataclass(slots=True)
+class _Parsed:
+    """What the rows of identity and consent need, parsed for the lines that have them."""
+
+    #: per candidate position: the consent keys of the context ({} when none)
+    context: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: per candidate position: the consent fingerprint (as ``WebProcessor._add_consent``)
+    fingerprint: dict[int, bytes] = field(default_factory=dict)
+    #: per candidate position: the traits of an identify
+    traits: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: per candidate position: the canonical properties of a group or alias
+    properties: dict[int, bytes] = field(default_factory=dict)
+
+
+def _consent_context(consent: bytes, managed: bytes) -> tuple[dict[str, Any], bytes]:
+    """The consent keys of a context as the per-line path reads them, and their fingerprint
+    (as ``WebProcessor._add_consent``); the parsed values are shared, never modified."""
+    context: dict[str, Any] = {}
+    if consent:
+        context["consent"] = orjson.loads(consent)
+    if managed:
+        context["consentManagement"] = orjson.loads(managed)
+    pair = (context.get("consent"), context.get("consentManagement"))
+    return context, orjson.dumps(pair, option=_JSON)
+
+
+def _parse_parts(lines: _Lines, frame: pl.DataFrame) -> tuple[_Parsed, list[int]]:
+    """Parse the few parts the rows need as Python objects; positions that cannot be parsed
+    as the per-line path would (``orjson``) go there."""
+    parsed = _Parsed()
+    failed: list[int] = []
+    messages = lines.messages
+    seen: dict[tuple[bytes, bytes], tuple[dict[str, Any], bytes]] = {}
+    loads = orjson.loads
+    dumps = orjson.dumps
+    wanted = frame.select(
+        pl.col("ok") & (pl.col("consent_keys") | pl.col("type").is_in(_PARSED_KINDS))
+    ).to_series()
+    positions = wanted.arg_true()
+    kinds = frame["type"].gather(positions).to_list()
+    consent_keys = frame["consent_keys"].gather(positions).to_list()
+    for p, kind, has_consent in zip(positions.to_list(), kinds, consent_keys, strict=True):
+        message = messages[p]
+        try:
+            if kind == "identify":
+                traits = bytes(message.traits)
+                parsed.traits[p] = loads(traits) if traits[:1] == b"{" else {}
+            elif kind == "group":
+                parsed.properties[p] = dumps({"groupId": message.groupId}, option=_JSON)
+            elif kind == "alias":
+                parsed.properties[p] = dumps({"previousId": message.previousId}, option=_JSON)
+            if has_consent:
+                found = _CONTEXT_CONSENT.decode(message.context)
+                if found.consent or found.managed:
+                    # a subject's choice rides on every message: parse each text once
+                    key = (bytes(found.consent), bytes(found.managed))
+                    known = seen.get(key)
+                    if known is None:
+                        known = seen[key] = _consent_context(*key)
+                    parsed.context[p], parsed.fingerprint[p] = known
+        except (orjson.JSONDecodeError, TypeError, *_DECODE_ERRORS):
+            failed.append(p)
+    return parsed, failed
 
 
 def add_plain_lines(
@@ -364,16 +397,19 @@ def add_plain_lines(
         batch_id=builder.batch_id,
     )
     frame: pl.DataFrame | None = None
+    parsed = _Parsed()
     if lines.index:
         received_us = (received_at - _EPOCH) // _ONE_US
         frame = _compute(lines, received_us=received_us, trust_received_at=trust_received_at)
+        parsed, failed = _parse_parts(lines, frame)
         ok = frame["ok"]
+        if failed:
+            ok = ok.scatter(failed, False)
+        frame = frame.with_row_index("_pos")
         if not ok.all():
             positions = (~ok).arg_true().to_list()
             slow = sorted([*slow, *(lines.index[p] for p in positions)])
-            frame = frame.with_row_index("_pos").filter(pl.col("ok"))
-        else:
-            frame = frame.with_row_index("_pos")
+            frame = frame.filter(ok)
     if slow:
         sub = InputBatch(
             batch.name,
@@ -382,7 +418,7 @@ def add_plain_lines(
             {n: batch.rejections[i] for n, i in enumerate(slow) if i in batch.rejections},
         )
 
-        def failed(seq: int, payload: bytes, ref: str, error: BaseException) -> None:
+        def failed_line(seq: int, payload: bytes, ref: str, error: BaseException) -> None:
             on_error(scratch, seq, payload, ref, error)
 
         web.add_inputs(
@@ -392,13 +428,13 @@ def add_plain_lines(
             trust_received_at=trust_received_at,
             content_type=content_type,
             keep_raw=False,
-            on_error=failed,
+            on_error=failed_line,
         )
         if scratch.has_events():
             return False  # a valid but unusual message: its order counts, go line by line
     builder.absorb(scratch)
     if frame is not None and frame.height:
-        _add_events(web, builder, lines, frame, [seqs[i] for i in lines.index])
+        _add_events(web, builder, frame, parsed, [seqs[i] for i in lines.index])
     builder.cover_many(seqs, len(seqs) - len(slow))
     if keep_raw and seqs:
         builder.add_table(
@@ -410,42 +446,43 @@ def add_plain_lines(
 def _add_events(
     web: WebProcessor,
     builder: OutcomeBuilder,
-    lines: _Lines,
     frame: pl.DataFrame,
+    parsed: _Parsed,
     line_seqs: list[int],
 ) -> None:
     """The ``events`` rows of the plain lines, then their identity and consent rows."""
     positions = frame["_pos"].to_list()
-    everything = len(positions) == len(line_seqs)
-
-    def pick(values: list[Any]) -> list[Any]:
-        return values if everything else [values[p] for p in positions]
-
-    seqs = pick(line_seqs)
-    message_id = frame["message_id"]
+    seqs = line_seqs if len(positions) == len(line_seqs) else [line_seqs[p] for p in positions]
+    message_id = frame["messageId"]
     first = message_id.is_first_distinct()
     duplicates: list[int] = []
     if not first.all():
-        duplicates = [seqs[p] for p in (~first).arg_true().to_list()]
-    source = web.source
-    user_id = frame["user_id"]
+        duplicates = [seqs[n] for n in (~first).arg_true().to_list()]
+    kinds = frame["type"]
+    properties = frame["properties_text"]
+    if parsed.properties:  # group and alias: the properties built from their ids
+        built = [
+            (n, parsed.properties[p]) for n, p in enumerate(positions) if p in parsed.properties
+        ]
+        properties = properties.scatter([n for n, _ in built], [t for _, t in built])
+    user_id = frame["userId"]
     occurred = frame["occurred_us"].cast(_US)
     columns = {
         "event_id": message_id,
-        "source": pl.repeat(source, frame.height, dtype=pl.String, eager=True),
-        "event_type": frame["type"],
-        "event_name": frame["name"],
+        "source": pl.repeat(web.source, frame.height, dtype=pl.String, eager=True),
+        "event_type": kinds,
+        "event_name": frame["event_name"],
         "occurred_at": occurred,
         "event_date": occurred.dt.date(),
         "received_at": frame["received_us"].cast(_US),
         "sent_at": frame["sent_us"].cast(_US),
-        "source_record_id": user_id.fill_null(frame["anonymous_id"]),
+        "source_record_id": user_id.fill_null(frame["anonymousId"]),
         "user_id": user_id,
-        "anonymous_id": frame["anonymous_id"],
+        "anonymous_id": frame["anonymousId"],
         "message_id": message_id,
-        "properties": pl.Series(pick(lines.properties_json), dtype=pl.Binary).cast(pl.String),
-        "traits": pl.Series(pick(lines.traits_json), dtype=pl.Binary).cast(pl.String),
-        "context": pl.Series(pick(lines.context_json), dtype=pl.Binary).cast(pl.String),
+        "properties": properties.cast(pl.String),
+        "traits": frame["traits_text"].cast(pl.String),
+        "context": frame["context_text"].cast(pl.String),
         "_seq": pl.Series(seqs, dtype=pl.Int64),
     }
     events = pl.DataFrame(columns)
@@ -455,36 +492,34 @@ def _add_events(
 
     # identity and consent rows: per message, in order, as the per-line path adds them; of the
     # messages restating their subject's consent choice unchanged, none adds a row
-    kinds = pick(lines.type)
-    consent = pick(lines.consent)
-    stating = _stating(frame, pick(lines.fingerprint), first) if any(consent) else None
-    wanted = [
-        n
-        for n, kind in enumerate(kinds)
-        if kind == "identify" or kind == "alias" or (stating is not None and stating[n])
-    ]
+    fingerprints = [parsed.fingerprint.get(p) for p in positions] if parsed.fingerprint else None
+    stating = _stating(frame, fingerprints, first) if fingerprints else None
+    identity = kinds.is_in(["identify", "alias"])
+    wanted_mask = identity if stating is None else identity | pl.Series(stating)
+    wanted = (wanted_mask & first).arg_true().to_list()
     if not wanted:
         return
-    if duplicates:
-        first_flags = first.to_list()
-        wanted = [n for n in wanted if first_flags[n]]
-    occurred_us = frame["occurred_us"].gather(wanted).to_list()
-    user_ids = user_id.gather(wanted).to_list()
-    anonymous_ids = frame["anonymous_id"].gather(wanted).to_list()
-    names = frame["name"].gather(wanted).to_list()
-    ids = message_id.gather(wanted).to_list()
+    picked = frame[wanted]
+    occurred_us = picked["occurred_us"].to_list()
+    user_ids = picked["userId"].to_list()
+    anonymous_ids = picked["anonymousId"].to_list()
+    names = picked["event_name"].to_list()
+    ids = picked["messageId"].to_list()
+    types = picked["type"].to_list()
+    previous_ids = picked["previousId"].to_list()
+    traits_texts = picked["traits_text"].to_list()
     for k, n in enumerate(wanted):
         p = positions[n]
         msg = WebMessage(
-            kinds[n],
+            types[k],
             ids[k],
             user_ids[k],
             anonymous_ids[k],
             ids[k],
             _EPOCH + timedelta(microseconds=occurred_us[k]),
-            lines.context[p] or {},
-            lines.traits[p] or {},
-            lines.previous_id[p],
+            parsed.context.get(p, {}),
+            parsed.traits.get(p, {}),
+            previous_ids[k],
             (
                 None,
                 None,
@@ -499,7 +534,7 @@ def _add_events(
                 None,
                 None,
                 None,
-                lines.traits_json[p],
+                traits_texts[k],
                 None,
             ),
             {},  # properties: only read for decoded signals, which take the per-line path
@@ -507,7 +542,7 @@ def _add_events(
         web.accept_rows(builder, msg, seqs[n])
 
 
-def _stating(frame: pl.DataFrame, fingerprints: list[Any], first: pl.Series) -> list[bool]:
+def _stating(frame: pl.DataFrame, fingerprints: list[bytes | None], first: pl.Series) -> list[bool]:
     """Per message: whether its consent signals may state something new.
 
     The rule of ``WebProcessor._add_consent`` in columns: the first message of a subject in
@@ -518,9 +553,9 @@ def _stating(frame: pl.DataFrame, fingerprints: list[Any], first: pl.Series) -> 
         {
             "fingerprint": pl.Series(fingerprints, dtype=pl.Binary),
             "first": first,
-            "user_id": frame["user_id"],
-            "anonymous_id": frame["anonymous_id"],
-            "explicit": (frame["type"] == "track") & (frame["name"] == _CONSENT_UPDATED),
+            "user_id": frame["userId"],
+            "anonymous_id": frame["anonymousId"],
+            "explicit": (frame["type"] == "track") & (frame["event_name"] == _CONSENT_UPDATED),
         }
     )
     subject = [pl.col("user_id").is_null(), pl.coalesce("user_id", "anonymous_id")]

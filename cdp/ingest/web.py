@@ -15,6 +15,12 @@ line into rows of an :class:`~cdp.ingest.outcome.OutcomeBuilder`:
 * ``consent_ledger`` rows for consent signals in the context (:mod:`cdp.ingest.consent`).
 * ``quarantine`` for every rejected input, with the model error's type and message.
 
+The JSON columns of ``events`` (``properties``, ``traits``, ``context``) keep a message's own
+JSON text as sent (:class:`RawSpans`: the client's key order, spacing and number spelling) when
+the message is a document on its own (a file line, a Kafka message, a single-message request).
+What the product builds (a group's ``{"groupId": ...}``, an alias's ``previousId``, the merged
+context of a batch item) is canonical JSON (sorted keys, compact).
+
 **Fast path.** Validating every message with pydantic costs ~40 µs; most messages are plain (ids
 as strings, ISO-8601 UTC timestamps, objects where objects belong), and for those
 :func:`_fast_message` computes the very same row with a few dict lookups. Anything unusual (a
@@ -32,6 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+import msgspec
 import orjson
 
 from cdp.ingest.consent import (
@@ -63,7 +70,15 @@ if TYPE_CHECKING:
     from cdp.config import Settings
     from cdp.ingest.options import IngestOptions
 
-__all__ = ["RESERVED_TRAITS", "WebMessage", "WebProcessor", "decode_json"]
+__all__ = [
+    "RESERVED_TRAITS",
+    "RawSpans",
+    "WebMessage",
+    "WebProcessor",
+    "decode_json",
+    "object_text",
+    "raw_spans",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +98,9 @@ RESERVED_TRAITS: Final = frozenset(
     }
 )
 _TYPES: Final = frozenset({"identify", "track", "page", "screen", "group", "alias"})
+#: message types whose ``properties`` / ``traits`` are the message's own (not built from ids)
+_SENT_PROPERTIES: Final = frozenset({"track", "page", "screen"})
+_SENT_TRAITS: Final = frozenset({"identify", "group"})
 # Wire names pydantic also accepts by attribute name: such bodies take the model path.
 _BY_NAME: Final = frozenset(
     {
@@ -105,8 +123,48 @@ _CONSENT_UPDATED: Final = "Segment Consent Preference Updated"
 _fromiso = datetime.fromisoformat
 
 
+#: an absent span (a key the message does not have)
+_NO_SPAN: Final = msgspec.Raw(b"")
+_EMPTY_OBJECT: Final = b"{}"
+# JSON that orjson refuses but the standard allows (numbers beyond a double, integers beyond 64
+# bits, deep nesting within msgspec's bound): still a document, decoded exactly by msgspec
+_LENIENT: Final = msgspec.json.Decoder(float_hook=float)
+
+
 class _NeedsModelError(Exception):
     """The fast path cannot decide; validate with the models."""
+
+
+class RawSpans(msgspec.Struct):
+    """The JSON text of a message's ``properties``, ``traits`` and ``context`` as sent.
+
+    The ``events`` columns of those names keep this text (lossless: the client's key order,
+    number spelling and escapes), not a re-serialization of the parsed value.
+    """
+
+    properties: msgspec.Raw = _NO_SPAN
+    traits: msgspec.Raw = _NO_SPAN
+    context: msgspec.Raw = _NO_SPAN
+
+
+_SPANS: Final = msgspec.json.Decoder(RawSpans)
+
+
+def raw_spans(payload: bytes) -> RawSpans | None:
+    """The spans of one JSON message document; None when it is not an object."""
+    try:
+        return _SPANS.decode(payload)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+
+
+def object_text(span: msgspec.Raw | bytes) -> bytes:
+    """The JSON column text of an object-valued key: its text as sent; ``{}`` when absent/null.
+
+    Only for a key whose value was validated to be an object or null.
+    """
+    text = bytes(span)
+    return text if text[:1] == b"{" else _EMPTY_OBJECT
 
 
 def decode_json(payload: bytes) -> tuple[Any, Rejection | None]:
@@ -114,6 +172,10 @@ def decode_json(payload: bytes) -> tuple[Any, Rejection | None]:
     try:
         return orjson.loads(payload), None
     except orjson.JSONDecodeError:
+        try:
+            return _LENIENT.decode(payload), None
+        except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+            pass
         try:
             payload.decode("utf-8")
         except UnicodeDecodeError:
@@ -182,10 +244,13 @@ def _fast_message(
     source: str,
     received_at: datetime,
     trust_received_at: bool = False,
+    spans: RawSpans | None = None,
 ) -> WebMessage:
     """The message of a plain body exactly as the model path computes it, else raises.
 
     With ``trust_received_at`` the message's own ``receivedAt`` (when set) is the receipt time.
+    With the ``spans`` of the body (a message sent on its own, not an item of a batch) the JSON
+    columns keep the text as sent.
     """
     get = obj.get
     kind = get("type")
@@ -267,9 +332,7 @@ def _fast_message(
         user_id,
         anonymous_id,
         message_id,
-        _json(properties),
-        _json(traits),
-        _json(context),
+        *_json_columns(kind, properties, traits, context, spans),
     )
     return WebMessage(
         kind,
@@ -286,14 +349,42 @@ def _fast_message(
     )
 
 
+def _json_columns(
+    kind: str,
+    properties: dict[str, Any],
+    traits: dict[str, Any],
+    context: dict[str, Any],
+    spans: RawSpans | None,
+) -> tuple[Any, Any, Any]:
+    """``(properties, traits, context)`` JSON of a validated message: the text as sent of what
+    came from the message itself (with its ``spans``), canonical JSON of what was built."""
+    if spans is None:
+        return _json(properties), _json(traits), _json(context)
+    return (
+        object_text(spans.properties) if kind in _SENT_PROPERTIES else _json(properties),
+        object_text(spans.traits) if kind in _SENT_TRAITS else _EMPTY_OBJECT,
+        object_text(spans.context),
+    )
+
+
 def _model_message(
-    obj: Mapping[str, Any], type_hint: str | None, source: str, received_at: datetime
+    obj: Mapping[str, Any],
+    type_hint: str | None,
+    source: str,
+    received_at: datetime,
+    spans: RawSpans | None = None,
 ) -> WebMessage:
     """The message through the pydantic models (raises :class:`InvalidInputError`)."""
     msg: Message = parse_message(obj, type_hint=type_hint)
     event = event_from_message(msg, source=source, received_at=received_at)
     row = event.to_row()
     traits: dict[str, Any] = msg.traits if isinstance(msg, Identify | Group) else {}
+    if spans is not None:  # what came from the message itself: its text as sent
+        if msg.type in _SENT_PROPERTIES:
+            row["properties"] = object_text(spans.properties)
+        if msg.type in _SENT_TRAITS:
+            row["traits"] = object_text(spans.traits)
+        row["context"] = object_text(spans.context)
     return WebMessage(
         msg.type,
         msg.message_id,
@@ -332,14 +423,19 @@ def message_event(
     received_at: datetime,
     type_hint: str | None = None,
     fast: bool = True,
+    spans: RawSpans | None = None,
 ) -> WebMessage:
-    """The validated message of ``obj`` (fast path when possible); raises InvalidInputError."""
+    """The validated message of ``obj`` (fast path when possible); raises InvalidInputError.
+
+    ``spans``: those of ``obj`` when it is a message document on its own (see
+    :class:`RawSpans`); without them the JSON columns are canonical JSON.
+    """
     if fast and type(obj) is dict:
         try:
-            return _fast_message(obj, type_hint, source, received_at)
+            return _fast_message(obj, type_hint, source, received_at, spans=spans)
         except _NeedsModelError:
             pass
-    return _model_message(obj, type_hint, source, received_at)
+    return _model_message(obj, type_hint, source, received_at, spans)
 
 
 class WebProcessor:
@@ -476,6 +572,7 @@ class WebProcessor:
         loads = orjson.loads
         decode_error = orjson.JSONDecodeError
         fast = _fast_message
+        spans_of = raw_spans
         accept = self._accept
         source = self.source
         max_bytes = self._max_bytes
@@ -493,7 +590,14 @@ class WebProcessor:
                         doc = None
                     if type(doc) is dict and "batch" not in doc:
                         try:
-                            msg = fast(doc, None, source, received_at, trust_received_at)
+                            msg = fast(
+                                doc,
+                                None,
+                                source,
+                                received_at,
+                                trust_received_at,
+                                spans=spans_of(payload),
+                            )
                         except _NeedsModelError:
                             msg = None
                 if msg is not None:
@@ -659,8 +763,12 @@ class WebProcessor:
         at = received_at
         if trust_received_at and isinstance(obj, dict):
             at = _own_received_at(obj) or received_at
+        # a message on its own keeps its JSON columns as sent; a batch item is merged
+        spans = raw_spans(payload) if payload is not None and index < 0 else None
         try:
-            msg = message_event(obj, source=self.source, received_at=at, type_hint=type_hint)
+            msg = message_event(
+                obj, source=self.source, received_at=at, type_hint=type_hint, spans=spans
+            )
         except InvalidInputError as e:
             rejected = payload if payload is not None else _json(item if item is not None else obj)
             prefix = f"batch.{index}." if index >= 0 else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -238,6 +239,10 @@ def _line(draw: st.DrawFn) -> bytes:
         msg["properties"] = {"gdpr_consent": draw(st.sampled_from(["", "garbage", "COtybn"]))}
     if kind == 6:
         msg["properties"] = {"blob": "x" * 40_000}  # over the 32 KB of a message
+    if kind == 8:  # as Python clients send it: spaces, ``\\uXXXX`` escapes, any key order
+        items = list(msg.items())
+        draw(st.randoms()).shuffle(items)
+        return json.dumps(dict(items), ensure_ascii=draw(st.booleans())).encode()
     try:
         return orjson.dumps(msg)
     except TypeError:  # an integer beyond 64 bits
@@ -294,3 +299,44 @@ def test_a_valid_unusual_message_sends_the_chunk_down_the_per_line_path(
     assert not _taken(sample_settings, batch)
     outcome = _assert_same(sample_settings, batch)
     assert outcome.count("events") == 3
+
+
+def test_json_columns_keep_the_text_as_sent(sample_settings: Settings) -> None:
+    """``properties``/``traits``/``context`` are the message's own JSON text (key order,
+    spacing, number spelling), on both paths; built values (a group's id) are canonical."""
+    track = (
+        b'{"type": "track", "messageId": "m-t", "anonymousId": "a-1", "event": "E", '
+        b'"properties": {"b": 1.50, "a": [1, 2]}, "context": {"z": true, "a": null}}'
+    )
+    identify = b'{"type":"identify","messageId":"m-i","userId":"u-1","traits":{"plan":"pro" }}'
+    group = b'{"type":"group","messageId":"m-g","userId":"u-1","groupId":"g","traits":{"n":1}}'
+    batch = _batch([track, identify, group])
+    assert _taken(sample_settings, batch)
+    rows = {r["event_id"]: r for r in _assert_same(sample_settings, batch).rows("events")}
+    assert rows["m-t"]["properties"] == '{"b": 1.50, "a": [1, 2]}'
+    assert rows["m-t"]["context"] == '{"z": true, "a": null}'
+    assert rows["m-t"]["traits"] == "{}"
+    assert rows["m-i"]["traits"] == '{"plan":"pro" }'
+    assert rows["m-i"]["properties"] == "{}" and rows["m-i"]["context"] == "{}"
+    assert rows["m-g"]["properties"] == '{"groupId":"g"}' and rows["m-g"]["traits"] == '{"n":1}'
+
+
+def test_a_consent_key_spelled_with_escapes_is_still_read(sample_settings: Settings) -> None:
+    escaped = (
+        b'{"type":"track","messageId":"m-e","anonymousId":"a-9","event":"E","context":'
+        b'{"cons\\u0065nt":{"categoryPreferences":{"Advertising":true}}}}'
+    )
+    batch = _batch([orjson.dumps(_PLAIN[0]), escaped])
+    outcome = _assert_same(sample_settings, batch)
+    stated = [r for r in outcome.rows("consent_ledger") if r["subject_value"] == "a-9"]
+    assert [(r["purpose"], r["status"]) for r in stated] == [("advertising", "granted")]
+
+
+def test_numbers_beyond_a_double_are_valid_json_on_both_paths(sample_settings: Settings) -> None:
+    line = (
+        b'{"type":"track","messageId":"m-big","userId":"u","event":"E",'
+        b'"properties":{"huge":1e400,"exact":123456789012345678901234567890}}'
+    )
+    outcome = _assert_same(sample_settings, _batch([line]))
+    [row] = outcome.rows("events")
+    assert row["properties"] == '{"huge":1e400,"exact":123456789012345678901234567890}'

@@ -359,3 +359,25 @@ def test_clock_skew_is_corrected_from_sent_at(settings: Settings) -> None:
     }
     row = _one(settings, msg).rows("events")[0]
     assert row["occurred_at"] == datetime(2026, 5, 1, 11, 59, 58, tzinfo=UTC)
+
+
+def test_a_message_body_keeps_its_json_text_and_a_batch_item_is_canonical(
+    settings: Settings,
+) -> None:
+    """A message sent on its own keeps its ``properties``/``context`` text as sent, on the fast
+    path and through the models (a numeric ``userId`` takes the models); the items of a batch
+    get the batch's context merged in, so theirs is canonical JSON of the merged value."""
+    plain = (
+        b'{"type":"track","messageId":"m-1","userId":"u","event":"E","properties":{"b":1, "a":2}}'
+    )
+    numeric = (
+        b'{"type":"track","messageId":"m-2","userId":7,"event":"E","properties":{"b":1, "a":2}}'
+    )
+    for body in (plain, numeric):
+        [row] = process_message(settings, "web", body).rows("events")
+        assert row["properties"] == '{"b":1, "a":2}'
+    batch = b'{"batch":[{"type":"track","messageId":"m-3","userId":"u","event":"E",' + (
+        b'"properties":{"b":1, "a":2}}],"context":{"z":1,"y":2}}'
+    )
+    [row] = process_message(settings, "web", batch).rows("events")
+    assert row["properties"] == '{"a":2,"b":1}' and row["context"] == '{"y":2,"z":1}'
