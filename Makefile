@@ -9,6 +9,7 @@ TOOLS       := .tools
 UV          := $(TOOLS)/bin/uv
 VENV        := .venv
 STAMP       := $(VENV)/.synced
+PACKAGES    := cdp storage pipelines identity consent segments dagster_project api
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
@@ -22,8 +23,11 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 # The project venv follows the lock file exactly (editable install of the project itself).
+# Bytecode is compiled once here: every process (CLI, ingest cluster members, test servers)
+# then starts without compiling its imports, also where PYTHONDONTWRITEBYTECODE is set.
 $(STAMP): $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
+	$(VENV)/bin/python -m compileall -q -j 0 $(PACKAGES) > /dev/null
 	@touch $(STAMP)
 
 demo: setup
