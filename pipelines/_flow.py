@@ -5,9 +5,12 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
+import os
 import re
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -180,10 +183,31 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 
 def prepare_recovery(recovery_dir: Path) -> None:
-    """Create the recovery partitions of a flow when they are not there yet."""
-    recovery_dir.mkdir(parents=True, exist_ok=True)
-    if not any(recovery_dir.glob("part-*.sqlite3")):
-        init_db_dir(recovery_dir, _RECOVERY_PARTS)
+    """Create the recovery partitions of a flow when they are not there yet.
+
+    They are created in a staging folder that is then renamed into place, so a process killed
+    meanwhile never leaves a partial set (Bytewax refuses to run on one). A partial set found
+    (left by an older version killed while creating it) holds no epoch yet: it is replaced.
+    """
+    if _complete(recovery_dir):
+        return
+    recovery_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{recovery_dir.name}-", dir=recovery_dir.parent))
+    try:
+        init_db_dir(staging, _RECOVERY_PARTS)
+        if recovery_dir.exists():
+            logger.warning("recovery state at %s was incomplete: created afresh", recovery_dir)
+            shutil.rmtree(recovery_dir)
+        os.replace(staging, recovery_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _complete(recovery_dir: Path) -> bool:
+    """Whether ``recovery_dir`` holds a whole set of partitions (``part-<i>.sqlite3``)."""
+    found = {p.name for p in recovery_dir.glob("part-*.sqlite3")}
+    count = max(len(found), _RECOVERY_PARTS)
+    return all(f"part-{i}.sqlite3" in found for i in range(count))
 
 
 def free_addresses(count: int) -> list[str]:

@@ -293,3 +293,30 @@ def test_bad_arguments(settings: Settings, tmp_path: Path) -> None:
     with_kafka = settings.model_copy(update={"sources": {**settings.sources, "topic": kafka}})
     with pytest.raises(UnsupportedSourceError):
         build_ingest_flow(with_kafka, "topic", [odd], flow_id="f")
+
+
+def test_a_partial_recovery_folder_is_replaced_and_a_whole_one_kept(tmp_path: Path) -> None:
+    """A kill while the recovery partitions were being created must not break the next run:
+    they are made in a staging folder renamed into place; a partial set (an older layout killed
+    midway) is created afresh, and a whole set is left alone (it holds the epochs)."""
+    from bytewax.recovery import init_db_dir
+
+    from pipelines._flow import prepare_recovery
+
+    fresh = tmp_path / "fresh"
+    prepare_recovery(fresh)
+    parts = sorted(p.name for p in fresh.iterdir())
+    assert parts == ["part-0.sqlite3", "part-1.sqlite3"]
+    assert [p.name for p in tmp_path.iterdir()] == ["fresh"]  # no staging folder left
+
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    init_db_dir(partial, 2)
+    (partial / "part-1.sqlite3").unlink()
+    prepare_recovery(partial)
+    assert sorted(p.name for p in partial.iterdir()) == parts
+
+    marker = fresh / "part-0.sqlite3"
+    before = marker.stat().st_mtime_ns, marker.stat().st_ino
+    prepare_recovery(fresh)
+    assert (marker.stat().st_mtime_ns, marker.stat().st_ino) == before
