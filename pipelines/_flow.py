@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
-import os
 import re
 import shutil
 import signal
@@ -198,7 +197,7 @@ def prepare_recovery(recovery_dir: Path) -> None:
         if recovery_dir.exists():
             logger.warning("recovery state at %s was incomplete: created afresh", recovery_dir)
             shutil.rmtree(recovery_dir)
-        os.replace(staging, recovery_dir)
+        staging.replace(recovery_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
