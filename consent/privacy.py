@@ -638,12 +638,15 @@ def _delete_rows(
             deleted.setdefault(name, 0)
 
     events = _events_of(reader, subject)
-    delete("events", events.select("event_date", "event_id"), ["event_date", "event_id"])
+    # each delete matches on the table's partition column too, so that it rewrites only the
+    # partitions that hold the rows
+    delete("events", events.select("event_month", "event_id"), ["event_month", "event_id"])
     needles, per_source = _payload_needles(subject)
     for name, key in (("raw_events", "raw_id"), ("quarantine", "quarantine_id")):
-        frame = reader.read(name).select("received_date", key, "source", "payload")
+        [part] = TABLES[name].partition_by
+        frame = reader.read(name).select(part, key, "source", "payload")
         hits = frame.filter(pl.Series(_payload_rows(frame, needles, per_source), dtype=pl.Boolean))
-        delete(name, hits.select("received_date", key), ["received_date", key])
+        delete(name, hits.select(part, key), [part, key])
     keys = pl.DataFrame(
         sorted(subject.keys),
         schema={"source": pl.String, "source_record_id": pl.String},

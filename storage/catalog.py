@@ -6,7 +6,10 @@ every write to the table's schema, so a wrong column fails loudly instead of dri
 
 Conventions: every timestamp is ``timestamp[us, UTC]``; free-form JSON (event properties, traits,
 per-comparison weights) is a JSON string column (lossless, readable with ``str.json_decode``);
-partition columns are dates derived from a timestamp of the row (see ``TableSpec.derived``).
+partition columns are derived from a timestamp of the row (see ``TableSpec.derived``): the day
+where a table receives many rows a day, the month (``YYYY-MM``) where rows spread over years
+(``events``, whose archives span years, and ``quarantine``): a daily partition of a backfill
+holds a few hundred rows, and every commit would write one small file per day it touches.
 
 Personal data and the Delta log: every add action in ``_delta_log`` carries per-column min/max
 statistics, and the log outlives ``vacuum``. A column that may hold personal data is listed in
@@ -41,7 +44,8 @@ class TableSpec:
     #: Columns that identify a row (upserts merge on them; dedup keys for appends).
     key: tuple[str, ...]
     partition_by: tuple[str, ...] = ()
-    #: Partition column -> the timestamp column its date is derived from when a writer omits it.
+    #: Column -> the timestamp column it is derived from when a writer omits it: a ``date32``
+    #: column gets the UTC date, a string column the UTC month ``YYYY-MM``.
     derived: dict[str, str] = field(default_factory=dict)
     #: Columns that may hold personal data: never given Delta statistics (see the module doc).
     personal: tuple[str, ...] = ()
@@ -125,11 +129,12 @@ _SPECS = [
                 _f("context", _S),
                 _f("ingested_at", _TS),
                 _f("event_date", pa.date32(), required=True),
+                _f("event_month", _S, required=True),
             ]
         ),
         key=("event_id",),
-        partition_by=("event_date",),
-        derived={"event_date": "occurred_at"},
+        partition_by=("event_month",),
+        derived={"event_date": "occurred_at", "event_month": "occurred_at"},
         personal=("source_record_id", "user_id", "anonymous_id", "properties", "traits", "context"),
     ),
     TableSpec(
@@ -148,11 +153,12 @@ _SPECS = [
                 _f("record_ref", _S),
                 _f("ingest_batch", _S),
                 _f("received_date", pa.date32(), required=True),
+                _f("received_month", _S, required=True),
             ]
         ),
         key=("quarantine_id",),
-        partition_by=("received_date",),
-        derived={"received_date": "received_at"},
+        partition_by=("received_month",),
+        derived={"received_date": "received_at", "received_month": "received_at"},
         personal=("payload",),
     ),
     TableSpec(

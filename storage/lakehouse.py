@@ -106,7 +106,10 @@ def as_arrow(data: RowData, spec: TableSpec) -> pa.Table:
             column = table.column(f.name)
         elif f.name in spec.derived and spec.derived[f.name] in table.column_names:
             column = pc.cast(table.column(spec.derived[f.name]), pa.timestamp("us", tz="UTC"))
-            column = pc.cast(column, f.type)
+            if f.type == pa.string():  # the UTC month
+                column = pc.strftime(column, format="%Y-%m", locale="C")
+            else:
+                column = pc.cast(column, f.type)
         else:
             column = pa.nulls(n, f.type)
         if column.type != f.type:

@@ -393,7 +393,11 @@ def _suppress(
 
 
 _QUARANTINE_ROWS = pa.schema(
-    [f.with_nullable(True) for f in TABLES["quarantine"].schema if f.name != "received_date"]
+    [
+        f.with_nullable(True)
+        for f in TABLES["quarantine"].schema
+        if f.name not in TABLES["quarantine"].derived
+    ]
     + [pa.field(PRIVATE_SEQ, pa.int64())]
 )
 

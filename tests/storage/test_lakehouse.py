@@ -126,6 +126,7 @@ def test_as_arrow_fills_optional_derives_partitions_and_names_bad_columns() -> N
     table = as_arrow(events("a", 2), spec)
     assert table.schema.equals(spec.schema)
     assert table.column("event_date").to_pylist() == [date(2026, 11, 20)] * 2
+    assert table.column("event_month").to_pylist() == ["2026-11"] * 2  # the partition column
     assert table.column("user_id").null_count == 2
     with pytest.raises(StorageError, match="has no column"):
         as_arrow([{**events("a", 1)[0], "colour": "red"}], spec)
