@@ -197,14 +197,29 @@ def _opt_id(name: str) -> pl.Expr:
     return pl.col(name).is_null() | _non_blank(name)
 
 
-def _z_time(name: str) -> tuple[pl.Expr, pl.Expr]:
-    """``(ok, microseconds)`` of an optional strict ``...Z`` timestamp column."""
-    parsed = pl.col(name).str.strptime(_US, _Z_FORMAT, strict=False)
-    column = pl.col(name)
-    ok = column.is_null() | (
-        column.str.contains(_STRICT_Z) & ~column.str.starts_with("0000") & parsed.is_not_null()
+#: the timestamp keys, parsed once each into ``<key>_us`` (microseconds since the epoch)
+_TIME_KEYS: Final = ("timestamp", "originalTimestamp", "sentAt", "receivedAt")
+
+
+def _parse_time(name: str) -> pl.Expr:
+    """Microseconds of a ``...Z`` timestamp column; null where it does not parse."""
+    return (
+        pl.col(name)
+        .str.strptime(_US, _Z_FORMAT, strict=False, cache=False)
+        .dt.epoch("us")
+        .alias(f"{name}_us")
     )
-    return ok, parsed.dt.epoch("us")
+
+
+def _time_ok(name: str) -> pl.Expr:
+    """The optional timestamp is absent or in the strict ``...Z`` form (after
+    :func:`_parse_time`)."""
+    column = pl.col(name)
+    return column.is_null() | (
+        column.str.contains(_STRICT_Z)
+        & ~column.str.starts_with("0000")
+        & pl.col(f"{name}_us").is_not_null()
+    )
 
 
 def _object_ok(name: str) -> pl.Expr:
@@ -229,37 +244,33 @@ def _compute(lines: _Lines, *, received_us: int, trust_received_at: bool) -> pl.
         },
         schema={**dict.fromkeys(_TEXT_KEYS, pl.String), **dict.fromkeys(_RAW_KEYS, pl.Binary)},
     )
-    ts_ok, ts = _z_time("timestamp")
-    ot_ok, ot = _z_time("originalTimestamp")
-    sa_ok, sa = _z_time("sentAt")
-    ra_ok, ra = _z_time("receivedAt")
+    frame = frame.with_columns(*map(_parse_time, _TIME_KEYS))
     kind = pl.col("type")
     user_id = pl.col("userId")
     context = pl.col("context").cast(pl.String)
     properties = pl.col("properties").cast(pl.String)
+    # Kleene logic: an ``(not this kind) | rule`` term is true for the other kinds and decides
+    # for this one (a null - a missing id - makes ``ok`` null, filled as false)
     ok = (
         kind.is_in(sorted(_TYPES))
         & _non_blank("messageId")
         & _opt_id("userId")
         & _opt_id("anonymousId")
         & (user_id.is_not_null() | pl.col("anonymousId").is_not_null())
-        & ts_ok
-        & ot_ok
-        & sa_ok
-        & ra_ok
+        & _time_ok("timestamp")
+        & _time_ok("originalTimestamp")
+        & _time_ok("sentAt")
+        & _time_ok("receivedAt")
         & _object_ok("context")
         & _object_ok("integrations")
-        & pl.when(kind == "track")
-        .then(_non_blank("event") & _object_ok("properties"))
-        .when(kind.is_in(["page", "screen"]))
-        .then(_opt_id("name") & _opt_id("category") & _object_ok("properties"))
-        .when(kind == "identify")
-        .then(_object_ok("traits"))
-        .when(kind == "group")
-        .then(_non_blank("groupId") & _object_ok("traits"))
-        .when(kind == "alias")
-        .then(_non_blank("previousId") & user_id.is_not_null())
-        .otherwise(pl.lit(True))
+        & ((kind != "track") | (_non_blank("event") & _object_ok("properties")))
+        & (
+            ~kind.is_in(["page", "screen"])
+            | (_opt_id("name") & _opt_id("category") & _object_ok("properties"))
+        )
+        & (~kind.is_in(["identify", "group"]) | _object_ok("traits"))
+        & ((kind != "group") | _non_blank("groupId"))
+        & ((kind != "alias") | (_non_blank("previousId") & user_id.is_not_null()))
         # TC strings and Consent Mode are decoded on the per-line path only; a key spelled
         # with escapes could hide one (or a consent key): such lines go there too
         & ~context.str.contains_any(_DECODED_CONTEXT_KEYS)
@@ -267,8 +278,9 @@ def _compute(lines: _Lines, *, received_us: int, trust_received_at: bool) -> pl.
     )
     received = pl.lit(received_us, pl.Int64)
     if trust_received_at:
-        received = pl.coalesce(ra, received)
-    client = pl.coalesce(ts, ot)
+        received = pl.coalesce("receivedAt_us", received)
+    client = pl.coalesce("timestamp_us", "originalTimestamp_us")
+    sa = pl.col("sentAt_us")
     occurred = (
         pl.when(client.is_not_null() & sa.is_not_null())
         .then(received - (sa - client))
