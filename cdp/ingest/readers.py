@@ -274,6 +274,13 @@ class JsonLinesReader(FileReader):
             if end is not None and self._offset >= end:
                 break
             buf, pos = self._buf, self._pos
+            # whole lines in the buffer (a window sized to the rows wanted): split them at once
+            window = (max_rows - len(seqs)) * 2048
+            last = buf.rfind(b"\n", pos, pos + window)
+            if last >= 0:
+                taken, size = self._take_lines(seqs, payloads, last, max_rows, max_bytes, size)
+                if taken:
+                    continue
             newline = buf.find(b"\n", pos, pos + limit + 2)
             if newline < 0:
                 if len(buf) - pos > limit + 1:  # no line break within the limit
@@ -304,6 +311,45 @@ class JsonLinesReader(FileReader):
             add_seq(self._line)
             add_payload(line)
         return InputBatch(self.name, seqs, payloads, rejections)
+
+    def _take_lines(
+        self,
+        seqs: list[int],
+        payloads: list[bytes],
+        last: int,
+        max_rows: int,
+        max_bytes: int,
+        size: int,
+    ) -> tuple[int, int]:
+        """The lines of the buffer up to the line break at ``last``, as the line-by-line step
+        of :meth:`read_batch` takes them, until a limit (or an oversize line, which that step
+        handles); ``(lines consumed, size)``."""
+        pos, offset, line_no = self._pos, self._offset, self._line
+        end, longest = self._end, self.max_record_bytes + 1
+        rows_left = max_rows - len(seqs)
+        consumed = 0
+        add_seq, add_payload = seqs.append, payloads.append
+        for line in self._buf[pos:last].split(b"\n"):
+            if rows_left <= 0 or size >= max_bytes or (end is not None and offset >= end):
+                break
+            n = len(line)
+            if n > longest:
+                break
+            pos += n + 1
+            offset += n + 1
+            line_no += 1
+            consumed += 1
+            if line[-1:] == b"\r":
+                line = line[:-1]
+            if not line or line.isspace():
+                continue
+            self._seq = line_no
+            size += len(line)
+            add_seq(line_no)
+            add_payload(line)
+            rows_left -= 1
+        self._pos, self._offset, self._line = pos, offset, line_no
+        return consumed, size
 
     def _skip_oversize(self) -> bytes:
         """The first ``max_record_bytes`` of the line here; the rest of it is skipped."""
