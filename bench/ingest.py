@@ -9,7 +9,8 @@ every table the ingest wrote. Prints one JSON object as the last line (``cdp ben
 
     .venv/bin/python bench/ingest.py [--events 500000] [--runs w1,w2,p2] [--data DIR] [--keep]
 
-``wN``: N worker threads in one process; ``pN``: a local cluster of N processes; ``w1:lines``:
+``wN``: N worker threads in one process; ``pN``: a local cluster of N processes; ``w1+K``: one
+worker with K helper processes parsing the chunks (``IngestOptions.parse_processes``); ``w1:lines``:
 the per-line path (``IngestOptions(columnar=False)``, 2,000-line chunks) for comparison. Imports are
 warmed up before timing (a process pays them once, ~1 s, whatever it ingests). Beside the wall
 clock figures, CPU seconds (every thread of the process and its cluster processes) tell the
@@ -96,9 +97,15 @@ def _bare_write(lake: Lakehouse, tables: tuple[str, ...], folder: Path) -> tuple
 
 
 def _run(
-    data: Path, workers: int, processes: int, scratch: Path, *, lines: bool = False
+    data: Path,
+    workers: int,
+    processes: int,
+    scratch: Path,
+    *,
+    lines: bool = False,
+    helpers: int = 0,
 ) -> dict[str, Any]:
-    folder = scratch / f"p{processes}w{workers}{'-lines' if lines else ''}"
+    folder = scratch / f"p{processes}w{workers}+{helpers}{'-lines' if lines else ''}"
     shutil.rmtree(folder, ignore_errors=True)
     settings = _settings(folder)
     Lakehouse.from_settings(settings).init()
@@ -110,7 +117,7 @@ def _run(
     # a cluster shares the big file by byte ranges (each range is a stream with its commits)
     # ``lines``: the per-line path with its former chunk size, for comparison in the same run
     base = IngestOptions(columnar=False, chunk_rows=2_000) if lines else IngestOptions()
-    options = base
+    options = replace(base, parse_processes=helpers)
     if processes > 1:
         options = replace(base, range_bytes=max(64 << 20, _size(web) // (2 * processes) + 1))
     web_report = run_ingest(
@@ -132,6 +139,7 @@ def _run(
     return {
         "workers": workers,
         "processes": processes,
+        "parse_processes": helpers,
         "path": "per-line" if lines else "columnar",
         "web": {
             "inputs": web_report.inputs,
@@ -176,8 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=500_000, help="web lines to generate")
     parser.add_argument(
         "--runs",
-        default="w1,w2,p2",
-        help="comma separated: wN = N worker threads in one process, pN = N processes; "
+        default="w1,w1+1,p2",
+        help="comma separated: wN = N worker threads in one process, pN = N processes, "
+        "w1+K = one worker and K parse processes; "
         "a ':lines' suffix (w1:lines) takes the per-line path instead of the columnar one",
     )
     parser.add_argument("--data", type=Path, default=None, help="reuse/generate data here")
@@ -194,9 +203,19 @@ def main(argv: list[str] | None = None) -> int:
         runs = []
         for spec in (r.strip() for r in str(args.runs).split(",") if r.strip()):
             shape, _, path = spec.partition(":")
+            shape, _, helpers = shape.partition("+")
             count = int(shape[1:])
             workers, processes = (count, 1) if shape[0] == "w" else (1, count)
-            runs.append(_run(data, workers, processes, scratch, lines=path == "lines"))
+            runs.append(
+                _run(
+                    data,
+                    workers,
+                    processes,
+                    scratch,
+                    lines=path == "lines",
+                    helpers=int(helpers or 0),
+                )
+            )
         result = {
             "benchmark": "ingest",
             "bar": "file ingest >= 100k events/s (DESIGN §13)",

@@ -536,16 +536,33 @@ def ingest(
     processes: Annotated[
         int, typer.Option("--processes", "-p", min=1, help="Worker processes.")
     ] = 1,
+    parse_processes: Annotated[
+        int,
+        typer.Option(
+            "--parse-processes",
+            min=0,
+            help="Helper processes that parse and validate chunks beside the dataflow "
+            "(big files on a machine with cores to spare).",
+        ),
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Ingest files of a configured source (a Bytewax batch flow; exactly-once, lossless)."""
+    from cdp.ingest import IngestOptions
     from pipelines import run_ingest
 
     settings = state.settings()
     settings.source(source)
+    options = IngestOptions(parse_processes=parse_processes)
     with _progress(f"ingesting {source}") as update:
         report = run_ingest(
-            settings, source, paths, workers=workers, processes=processes, progress=update
+            settings,
+            source,
+            paths,
+            workers=workers,
+            processes=processes,
+            progress=update,
+            options=options,
         )
     _print_ingest(report, as_json=as_json)
     if not report.reconciled:

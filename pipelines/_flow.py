@@ -37,6 +37,7 @@ __all__ = [
     "process_and_sink",
     "run_flow",
     "stop_on_signals",
+    "tune_gc",
 ]
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def flow_name(flow_id: str) -> str:
 
 
 def process_and_sink(
-    chunks: Stream[Chunk],
+    chunks: Stream[Chunk] | Stream[Chunk | Outcome],
     *,
     processor: Processor,
     writer: DeltaWriter,
@@ -69,7 +70,9 @@ def process_and_sink(
     """``chunks`` -> process -> (failed chunks -> quarantine) -> Delta sink, and the consent
     statements -> the consent engine (:mod:`pipelines.consent`), which writes the ledger."""
 
-    def process(chunk: Chunk) -> Outcome | ChunkFailure:
+    def process(chunk: Chunk | Outcome) -> Outcome | ChunkFailure:
+        if isinstance(chunk, Outcome):
+            return chunk  # processed by a helper process already (pipelines._pool)
         try:
             return processor.process(chunk)
         except Exception as e:  # never crash the flow on a chunk: quarantine it below
@@ -137,7 +140,7 @@ def run_flow(
         if not addresses:
             prepare_recovery(recovery_dir)
         recovery = RecoveryConfig(str(recovery_dir))
-    _tune_gc()
+    tune_gc()
     if addresses:
         cli_main(
             flow,
@@ -223,7 +226,7 @@ def free_addresses(count: int) -> list[str]:
             sock.close()
 
 
-def _tune_gc() -> None:
+def tune_gc() -> None:  # also run by the helpers of pipelines._pool
     """Fewer garbage collections while millions of short-lived rows go by.
 
     The objects alive now (modules, configuration, parsers) are frozen out of collections and

@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,12 +31,14 @@ from cdp.ingest import (
     LandingChunk,
     MessageChunk,
     MessageInput,
+    Outcome,
     landing_stream,
     open_reader,
     seq_position,
 )
 from cdp.ingest.readers import FILE_FORMATS, FileReader, JsonLinesReader, RawInput, file_format
 from cdp.landing import LandingPosition, list_lanes, read_lane, truncate_lane
+from pipelines._pool import ChunkPool
 
 __all__ = [
     "DropFolderSource",
@@ -51,6 +55,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _EPOCH_MS = datetime(1970, 1, 1, tzinfo=UTC)
+#: how soon a file partition looks again for outcomes of its chunks in a pool
+_POOL_POLL = timedelta(milliseconds=2)
 
 
 def file_stream(path: Path) -> str:
@@ -121,7 +127,10 @@ def _read(reader: FileReader, options: IngestOptions) -> Sequence[RawInput]:
     return reader.read(options.chunk_rows, options.chunk_bytes)
 
 
-class _FilePartition(StatefulSourcePartition[Chunk, FilePosition]):
+class _FilePartition(StatefulSourcePartition[Chunk | Outcome, FilePosition]):
+    """One file (or byte range): chunks, or with a :class:`~pipelines._pool.ChunkPool` the
+    outcomes of the chunks, in order, processed by the pool while the next ones are read."""
+
     def __init__(
         self,
         source: str,
@@ -130,12 +139,18 @@ class _FilePartition(StatefulSourcePartition[Chunk, FilePosition]):
         options: IngestOptions,
         progress: ReadProgress | None,
         stop: threading.Event | None,
+        pool: ChunkPool | None = None,
     ) -> None:
         self._source = source
         self._part = part
         self._options = options
         self._progress = progress
         self._stop = stop
+        self._pool = pool
+        #: chunks in the pool: their future outcome and the reader's position after them
+        self._pending: deque[tuple[Future[Outcome], FilePosition]] = deque()
+        self._read_all = False
+        self._awake: datetime | None = None
         self._reader: FileReader
         if part.format == "jsonl":
             self._reader = JsonLinesReader(
@@ -153,17 +168,53 @@ class _FilePartition(StatefulSourcePartition[Chunk, FilePosition]):
                 max_record_bytes=options.max_record_bytes,
             )
 
+        #: the position after the last item emitted (what a snapshot records)
+        self._emitted = self._reader.position
+
     @override
-    def next_batch(self) -> list[Chunk]:
+    def next_batch(self) -> list[Chunk | Outcome]:
         if self._stop is not None and self._stop.is_set():
             raise StopIteration  # the next run resumes from the snapshot
+        if self._pool is not None:
+            return self._next_outcomes(self._pool)
+        chunk = self._next_chunk()
+        if chunk is None:
+            raise StopIteration
+        self._emitted = self._reader.position
+        return [chunk]
+
+    def _next_chunk(self) -> FileChunk | None:
         inputs = _read(self._reader, self._options)
         if self._progress is not None:
             self._progress.update(self._part.stream, self._done(), final=not inputs)
         if not inputs:
             self._reader.close()
+            return None
+        return FileChunk(self._source, self._part.stream, self._part.format, inputs)
+
+    def _next_outcomes(self, pool: ChunkPool) -> list[Chunk | Outcome]:
+        """The outcomes done, in order; keeps ``pool.processes + 1`` chunks in flight."""
+        out: list[Chunk | Outcome] = []
+        pending = self._pending
+        while pending and pending[0][0].done():
+            future, position = pending.popleft()
+            out.append(future.result())  # a helper that died raises: the run stops
+            self._emitted = position
+        while not self._read_all and len(pending) <= pool.processes:
+            chunk = self._next_chunk()
+            if chunk is None:
+                self._read_all = True
+                break
+            pending.append((pool.submit(chunk), self._reader.position))
+        if not out and self._read_all and not pending:
             raise StopIteration
-        return [FileChunk(self._source, self._part.stream, self._part.format, inputs)]
+        # nothing done yet: come back soon rather than spin
+        self._awake = None if out else datetime.now(UTC) + _POOL_POLL
+        return out
+
+    @override
+    def next_awake(self) -> datetime | None:
+        return self._awake
 
     def _done(self) -> int:
         part = self._part
@@ -173,10 +224,13 @@ class _FilePartition(StatefulSourcePartition[Chunk, FilePosition]):
 
     @override
     def snapshot(self) -> FilePosition:
-        return self._reader.position
+        # chunks still in the pool are read again after a restart
+        return self._emitted
 
     @override
     def close(self) -> None:
+        for future, _ in self._pending:
+            future.cancel()
         self._reader.close()
 
 
@@ -211,7 +265,7 @@ def file_parts(
     return parts
 
 
-class FileSource(FixedPartitionedSource[Chunk, FilePosition]):
+class FileSource(FixedPartitionedSource[Chunk | Outcome, FilePosition]):
     """Input files of one source: one partition (and stream) per file, or per byte range of a
     JSON-lines file (``options.range_bytes``; lines belong to the range they begin in)."""
 
@@ -224,6 +278,7 @@ class FileSource(FixedPartitionedSource[Chunk, FilePosition]):
         options: IngestOptions,
         progress: ReadProgress | None = None,
         stop: threading.Event | None = None,
+        pool: ChunkPool | None = None,
     ) -> None:
         self._source = source
         parts = file_parts(paths, default_format=default_format, range_bytes=options.range_bytes)
@@ -231,6 +286,7 @@ class FileSource(FixedPartitionedSource[Chunk, FilePosition]):
         self._options = options
         self._progress = progress
         self._stop = stop
+        self._pool = pool
 
     @override
     def list_parts(self) -> list[str]:
@@ -247,6 +303,7 @@ class FileSource(FixedPartitionedSource[Chunk, FilePosition]):
             self._options,
             self._progress,
             self._stop,
+            self._pool,
         )
 
 

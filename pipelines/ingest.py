@@ -50,6 +50,7 @@ from pipelines._flow import (
     run_flow,
     stop_on_signals,
 )
+from pipelines._pool import ChunkPool
 from pipelines._sources import FileSource, ReadProgress, file_parts
 from storage import Lakehouse
 
@@ -105,11 +106,12 @@ def build_ingest_flow(
     writer: DeltaWriter | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    pool: ChunkPool | None = None,
 ) -> Dataflow:
     """The batch dataflow over ``paths`` of ``source`` (see the module documentation).
 
     Once ``stop`` is set the sources end early; a later run with the same recovery state
-    continues from there.
+    continues from there. With a ``pool`` its helper processes process the chunks.
     """
     options = options or IngestOptions()
     files = _check(settings, source, paths)
@@ -126,7 +128,13 @@ def build_ingest_flow(
         "read",
         flow,
         FileSource(
-            source, files, default_format=default, options=options, progress=tracker, stop=stop
+            source,
+            files,
+            default_format=default,
+            options=options,
+            progress=tracker,
+            stop=stop,
+            pool=pool,
         ),
     )
     process_and_sink(chunks, processor=Processor(settings, options), writer=writer, options=options)
@@ -217,6 +225,53 @@ def run_ingest(
         lakehouse, flow_id=flow_id, stats=stats, options=options, privacy=settings.privacy
     )
     stop = threading.Event()
+    # helper processes for the chunks (a cluster shares the work between its processes instead)
+    pool = (
+        ChunkPool(settings, options, processes=options.parse_processes)
+        if options.parse_processes and processes <= 1
+        else None
+    )
+    try:
+        return _run(
+            settings,
+            source,
+            files,
+            workers=workers,
+            processes=processes,
+            recovery_dir=recovery_dir,
+            recovery=recovery,
+            progress=progress,
+            flow_id=flow_id,
+            options=options,
+            lakehouse=lakehouse,
+            stats=stats,
+            writer=writer,
+            stop=stop,
+            pool=pool,
+        )
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _run(
+    settings: Settings,
+    source: str,
+    files: list[Path],
+    *,
+    workers: int,
+    processes: int,
+    recovery_dir: Path | None,
+    recovery: bool,
+    progress: Progress | None,
+    flow_id: str,
+    options: IngestOptions,
+    lakehouse: Lakehouse,
+    stats: IngestStats,
+    writer: DeltaWriter,
+    stop: threading.Event,
+    pool: ChunkPool | None,
+) -> IngestReport:
     flow = build_ingest_flow(
         settings,
         source,
@@ -227,6 +282,7 @@ def run_ingest(
         writer=writer,
         progress=progress,
         stop=stop,
+        pool=pool,
     )
     temporary = recovery and recovery_dir is None
     if temporary:

@@ -40,6 +40,10 @@ class IngestOptions:
       commits over workers (dedupe then exact within a process).
     * ``drop_settle``: a dropped file is read once it has not changed for this long.
     * ``landing_truncate_interval``: how often consumed landing segments are deleted.
+    * ``parse_processes``: helper processes that turn the chunks of a file ingest into outcomes
+      beside the dataflow (:mod:`pipelines._pool`); 0 processes them in the dataflow itself.
+      Worth it for big files on a machine with a core to spare: each helper costs a second or
+      so to start.
     * ``range_bytes``: a JSON-lines file is read as byte ranges of this size, each its own
       partition and stream, so that the processes of a cluster share a big file. Every stream
       commits on its own (one Delta commit per table and stream), so ranges cost commits: keep
@@ -65,8 +69,15 @@ class IngestOptions:
     drop_settle: timedelta = field(default_factory=lambda: timedelta(seconds=1))
     landing_truncate_interval: timedelta = field(default_factory=lambda: timedelta(seconds=5))
     range_bytes: int = 1 << 30
+    parse_processes: int = 0
 
     def __post_init__(self) -> None:
+        if (
+            not isinstance(self.parse_processes, int)
+            or isinstance(self.parse_processes, bool)
+            or self.parse_processes < 0
+        ):
+            raise IngestError("IngestOptions.parse_processes must be a non-negative integer")
         for name in (
             "chunk_rows",
             "chunk_bytes",
