@@ -399,12 +399,13 @@ class ConsentRows:
         at = captured_at.isoformat()
         channels = self._channels
         evidence_json, evidence_hash = evidence
+        # the idempotency key of ConsentStatement: subject, purpose, status, instant, source
+        # and no notice version, joined by _SEP
+        head = f"{subject}{_SEP}"
+        tail = f"{_SEP}{at}{_SEP}{source}{_SEP}"
         rows: list[tuple[Any, ...]] = []
         for purpose, status in statuses.items():
-            # the idempotency key of ConsentStatement: these fields joined by _SEP
-            key = _sha256(
-                f"{subject}{_SEP}{purpose}{_SEP}{status}{_SEP}{at}{_SEP}{source}{_SEP}".encode()
-            ).hexdigest()
+            key = _sha256(f"{head}{purpose}{_SEP}{status}{tail}".encode()).hexdigest()
             rows.append(
                 (
                     consent_id_for(key),  # consent_id
