@@ -105,6 +105,7 @@ __all__ = [
     "erase",
     "export_subject",
     "pseudonymize_erased",
+    "pseudonymize_erased_table",
 ]
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,23 @@ def pseudonymize_erased(rows: Iterable[dict[str, Any]], erased: Collection[str])
     for row in rows:
         if row["subject_hash"] in erased:
             row.update(dict.fromkeys(_LEDGER_PERSONAL))
+
+
+def pseudonymize_erased_table(table: pa.Table, erased: Collection[str]) -> pa.Table:
+    """:func:`pseudonymize_erased` of ledger rows in columns: ``table`` with the raw values of
+    the rows whose ``subject_hash`` is in ``erased`` nulled (the other columns as they are)."""
+    if not erased or not table.num_rows:
+        return table
+    hit = pc.is_in(table["subject_hash"], value_set=pa.array(list(erased), pa.string()))
+    if not pc.any(hit).as_py():
+        return table
+    for name in _LEDGER_PERSONAL:
+        if name in table.column_names:
+            column = table[name]
+            blank = pa.nulls(table.num_rows, column.type)
+            index = table.column_names.index(name)
+            table = table.set_column(index, table.field(name), pc.if_else(hit, blank, column))
+    return table
 
 
 Retention = Literal["immediate", "deferred"]

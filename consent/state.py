@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from consent.gate import _PRIORITY
 
-__all__ = ["STATE_COLUMNS", "SubjectConsent", "precedence", "state_row"]
+__all__ = ["STATE_COLUMNS", "SubjectConsent", "precedence", "precedence_of", "state_row"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +55,21 @@ def precedence(row: Mapping[str, Any]) -> str:
     """
     captured: datetime = row["captured_at"]
     micros = int(captured.timestamp()) * 1_000_000 + captured.microsecond
-    rank = _PRIORITY.get(row["status"], -1) + 1
-    tie = str(row["consent_id"]).lower().replace("-", "").translate(_HEX_COMPLEMENT)
+    return _order(micros, row["status"], row["consent_id"])
+
+
+def precedence_of(captured_us: int, status: str, consent_id: object) -> str:
+    """:func:`precedence` of a statement whose ``captured_at`` is ``captured_us`` microseconds
+    since the epoch (an Arrow timestamp column as integers: no ``datetime`` per row)."""
+    # the same count as precedence(): whole seconds truncated toward zero, plus the
+    # (non-negative) microsecond of the datetime
+    seconds = captured_us // 1_000_000 if captured_us >= 0 else -(-captured_us // 1_000_000)
+    return _order(seconds * 1_000_000 + captured_us % 1_000_000, status, consent_id)
+
+
+def _order(micros: int, status: str, consent_id: object) -> str:
+    rank = _PRIORITY.get(status, -1) + 1
+    tie = str(consent_id).lower().replace("-", "").translate(_HEX_COMPLEMENT)
     return f"{micros + (1 << 62):020d}.{rank}.{tie}"
 
 
@@ -91,17 +104,27 @@ class SubjectConsent:
             key = row["idempotency_key"]
             if key in self.seen:
                 continue
-            if len(self.seen) >= _MAX_SEEN:
-                self.seen.clear()
-            self.seen.add(key)
             fresh.append(dict(row))
-            order = precedence(row)
             purpose = row["purpose"]
-            found = self.current.get(purpose)
-            if found is None or order > found[0]:
-                self.current[purpose] = (order, dict(row))
+            if self.offer(key, purpose, precedence(row), row):
                 changed.add(purpose)
         return fresh, changed
+
+    def offer(self, key: str, purpose: str, order: str, row: Mapping[str, Any]) -> bool:
+        """Take one statement not seen before (``key`` not in :attr:`seen`) whose
+        :func:`precedence` is ``order``; return whether it is now the winner of ``purpose``.
+
+        ``row`` is what :attr:`current` keeps of a winner (a copy is stored): the ledger row,
+        or as much of it as the caller needs (``status`` for :meth:`status`)."""
+        seen = self.seen
+        if len(seen) >= _MAX_SEEN:
+            seen.clear()
+        seen.add(key)
+        found = self.current.get(purpose)
+        if found is None or order > found[0]:
+            self.current[purpose] = (order, dict(row))
+            return True
+        return False
 
     def status(self, purpose: str) -> str | None:
         """The winning status for ``purpose`` (None when nothing was stated)."""

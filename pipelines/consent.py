@@ -3,9 +3,13 @@
 Wired into the ingest and stream dataflows by :func:`attach_consent_engine`:
 
 * the consent statements of every outcome (web CMP signals, TCF strings, Consent Mode, GPC,
-  CRM/ERP flags, ...) are keyed by ``subject_hash``;
+  CRM/ERP flags, ...) are keyed by ``subject_hash``: one item per subject and outcome holds
+  that subject's statements (idempotency key, purpose and rule-6 precedence only);
 * a stateful step per subject (:class:`consent.state.SubjectConsent`) drops statements already
-  seen (``idempotency_key``) and keeps the winning statement per purpose;
+  seen (``idempotency_key``) and keeps the winning statement per purpose; it emits the
+  statements that became a winner;
+* the ledger rows themselves never leave Arrow: each outcome sends every sink partition the
+  rows of its subjects (split by the partition function) with its watermark;
 * :class:`ConsentSink` (partitioned by a stable crc32 of the subject hash) commits at every epoch
   end: new statements to ``consent_ledger`` - exactly once: one Delta application transaction per
   ``(partition, origin stream)`` whose version is the last input ``seq`` committed, plus dedupe
@@ -31,6 +35,7 @@ from typing import Any, Final
 
 import bytewax.operators as op
 import pyarrow as pa
+import pyarrow.compute as pc
 from bytewax.dataflow import Stream
 from bytewax.outputs import FixedPartitionedSink, StatefulSinkPartition
 from typing_extensions import override
@@ -40,9 +45,10 @@ from cdp.ingest.dedupe import EventIndex
 from cdp.ingest.outcome import PRIVATE_SEQ
 from cdp.ingest.suppression import SuppressionList
 from cdp.ingest.writer import consent_key_loader
-from consent.privacy import pseudonymize_erased
-from consent.state import SubjectConsent, state_row
-from storage import Lakehouse
+from consent.privacy import pseudonymize_erased_table
+from consent.state import STATE_COLUMNS, SubjectConsent, precedence_of
+from storage import TABLES, Lakehouse
+from storage.lakehouse import as_arrow
 
 __all__ = [
     "ConsentMarks",
@@ -53,30 +59,41 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _WATERMARK: Final = "\x00"
+_LEDGER: Final = TABLES["consent_ledger"]
+_SEQ: Final = PRIVATE_SEQ
+#: private column of the rows sent to the sink: the statement's rule-6 precedence
+_PRECEDENCE: Final = "_precedence"
 _NO_QUARANTINE: Final[Counter[str]] = Counter()
 
 
 @dataclass(frozen=True, slots=True)
-class _Statement:
+class _Statements:
+    """The statements of one outcome about one subject: ``(seq, idempotency_key, purpose,
+    precedence, status)`` each, in ledger order (one stateful-step item per subject and
+    outcome)."""
+
     stream: str
-    seq: int
-    row: dict[str, Any]
+    statements: list[tuple[int, str, str, str, str]]
 
 
 @dataclass(frozen=True, slots=True)
-class _Watermark:
+class _Ledger:
+    """One outcome's ledger rows for one sink partition (None: no row) and its watermark.
+
+    ``rows`` holds the catalogue's columns plus ``_seq`` and ``_precedence``."""
+
     stream: str
     seq: int
+    rows: pa.Table | None
 
 
 @dataclass(frozen=True, slots=True)
-class _Result:
-    """What the stateful step emits for one statement: new ledger row and/or new winner."""
+class _Winners:
+    """What the stateful step emits for one subject: its statements that became the winner of
+    their purpose, as ``(seq, idempotency_key)`` of a row of the same outcome's ``_Ledger``."""
 
     stream: str
-    seq: int
-    ledger: dict[str, Any] | None
-    state: dict[str, Any] | None
+    handles: list[tuple[int, str]]
 
 
 class ConsentMarks:
@@ -101,59 +118,100 @@ class ConsentMarks:
             return min(by_part.values())
 
 
-def _items(outcome: Outcome, parts: int) -> list[tuple[str, _Statement | _Watermark]]:
-    items: list[tuple[str, _Statement | _Watermark]] = []
+def _items(outcome: Outcome, parts: int) -> list[tuple[str, _Statements | _Ledger]]:
+    """One item per subject of the outcome's statements (to the stateful step) and one per
+    sink partition with that partition's ledger rows in columns and the watermark."""
+    stream = outcome.stream
     table = outcome.tables.get("consent_ledger")
-    if table is not None and table.num_rows:
-        for row in table.to_pylist():
-            seq = row.pop(PRIVATE_SEQ)
-            row = {k: v for k, v in row.items() if not k.startswith("_")}
-            items.append((row["subject_hash"], _Statement(outcome.stream, seq, row)))
-    for part in range(parts):
-        items.append((f"{_WATERMARK}{part}", _Watermark(outcome.stream, outcome.last_seq)))
+    if table is None or not table.num_rows:
+        return [(f"{_WATERMARK}{p}", _Ledger(stream, outcome.last_seq, None)) for p in range(parts)]
+    public = as_arrow(table.drop_columns(_private(table)), _LEDGER)
+    seqs = table[PRIVATE_SEQ].to_pylist()
+    subjects = public["subject_hash"].to_pylist()
+    keys = public["idempotency_key"].to_pylist()
+    purposes = public["purpose"].to_pylist()
+    statuses = public["status"].to_pylist()
+    micros = public["captured_at"].cast(pa.int64()).to_pylist()
+    orders = list(map(precedence_of, micros, statuses, public["consent_id"].to_pylist()))
+    by_subject: dict[str, list[tuple[int, str, str, str, str]]] = {}
+    stated = zip(seqs, keys, purposes, orders, statuses, strict=True)
+    for subject, statement in zip(subjects, stated, strict=True):
+        found = by_subject.get(subject)
+        if found is None:
+            by_subject[subject] = [statement]
+        else:
+            found.append(statement)
+    rows = public.append_column(_SEQ, pa.array(seqs, pa.int64())).append_column(
+        _PRECEDENCE, pa.array(orders, pa.string())
+    )
+    if parts == 1:
+        by_part = [rows]
+    else:
+        bucket = {s: _part_of(s) % parts for s in by_subject}
+        picks: list[list[int]] = [[] for _ in range(parts)]
+        for n, subject in enumerate(subjects):
+            picks[bucket[subject]].append(n)
+        by_part = [rows.take(pa.array(p, pa.int64())) if p else None for p in picks]
+    items: list[tuple[str, _Statements | _Ledger]] = [
+        (subject, _Statements(stream, statements)) for subject, statements in by_subject.items()
+    ]
+    items.extend(
+        (f"{_WATERMARK}{p}", _Ledger(stream, outcome.last_seq, part))
+        for p, part in enumerate(by_part)
+    )
     return items
 
 
-def _is_statement(item: tuple[str, _Statement | _Watermark]) -> bool:
-    return isinstance(item[1], _Statement)
+def _private(table: pa.Table) -> list[str]:
+    return [c for c in table.column_names if c.startswith("_")]
+
+
+def _part_of(subject_hash: str) -> int:
+    """The sink partition of a subject (before the modulo; see :meth:`ConsentSink.part_fn`)."""
+    return zlib.crc32(subject_hash.encode("utf-8", "surrogatepass"))
+
+
+def _is_statement(item: tuple[str, _Statements | _Ledger]) -> bool:
+    return isinstance(item[1], _Statements)
 
 
 def _apply(
-    state: SubjectConsent | None, item: _Statement | _Watermark
-) -> tuple[SubjectConsent | None, list[_Result]]:
-    assert isinstance(item, _Statement)
+    state: SubjectConsent | None, item: _Statements | _Ledger
+) -> tuple[SubjectConsent | None, list[_Winners]]:
+    assert isinstance(item, _Statements)
     state = state or SubjectConsent()
-    fresh, changed = state.apply([item.row])
-    if not fresh:
-        return state, []  # seen before: nothing to write
-    winner = state.current[item.row["purpose"]][1] if changed else None
-    now = datetime.now(UTC)
-    return state, [
-        _Result(
-            item.stream,
-            item.seq,
-            fresh[0],
-            state_row(winner, updated_at=now) if winner is not None else None,
-        )
-    ]
+    seen = state.seen
+    won: dict[str, tuple[int, str]] = {}
+    for seq, key, purpose, order, status in item.statements:
+        if key in seen:
+            continue  # seen before: the ledger sink drops it too, and it changes nothing
+        if state.offer(key, purpose, order, {"idempotency_key": key, "status": status}):
+            won[purpose] = (seq, key)
+    if not won:
+        return state, []
+    return state, [_Winners(item.stream, list(won.values()))]
 
 
 class _ConsentPartition(StatefulSinkPartition[Any, None]):
     def __init__(self, sink: ConsentSink, index: int) -> None:
         self._sink = sink
         self._index = index
-        self._results: list[_Result] = []
+        self._ledgers: list[tuple[str, pa.Table]] = []
+        self._winners: set[tuple[str, int, str]] = set()
         self._watermarks: dict[str, int] = {}
         self._committed: dict[str, int] = {}
 
     @override
     def write_batch(self, values: list[Any]) -> None:
         for value in values:
-            if isinstance(value, _Watermark):
+            if isinstance(value, _Ledger):
                 if value.seq > self._watermarks.get(value.stream, -1):
                     self._watermarks[value.stream] = value.seq
+                if value.rows is not None:
+                    self._ledgers.append((value.stream, value.rows))
             else:
-                self._results.append(value)
+                stream = value.stream
+                self._winners.update((stream, seq, key) for seq, key in value.handles)
 
     def _app_id(self, stream: str) -> str:
         return f"{self._sink.flow_id}:consent_ledger:p{self._index}:{stream}"
@@ -168,10 +226,11 @@ class _ConsentPartition(StatefulSinkPartition[Any, None]):
         return found
 
     def _flush(self) -> None:
-        results, self._results = self._results, []
+        ledgers, self._ledgers = self._ledgers, []
+        winners, self._winners = self._winners, set()
         watermarks, self._watermarks = self._watermarks, {}
-        if results:
-            self._sink.commit(self, results)
+        if ledgers:
+            self._sink.commit(self, ledgers, winners)
         for stream, seq in watermarks.items():
             self._sink.marks.mark(self._index, stream, seq)
 
@@ -221,35 +280,58 @@ class ConsentSink(FixedPartitionedSink[Any, None]):
     def build_part(self, step_id: str, for_part: str, resume_state: None) -> _ConsentPartition:
         return _ConsentPartition(self, int(for_part.rsplit("-", 1)[1]))
 
-    def commit(self, part: _ConsentPartition, results: list[_Result]) -> None:
-        """Commit one partition's results of an epoch: ledger rows, then state rows."""
-        rows: list[dict[str, Any]] = []
+    def commit(
+        self,
+        part: _ConsentPartition,
+        ledgers: list[tuple[str, pa.Table]],
+        winners: set[tuple[str, int, str]],
+    ) -> None:
+        """Commit one partition's rows of an epoch: new ledger rows, then changed winners.
+
+        ``ledgers`` are ``(origin stream, rows)`` of :class:`_Ledger` items, ``winners`` the
+        ``(stream, seq, idempotency_key)`` of their rows that won their purpose."""
+        fresh_parts: list[pa.Table] = []
         versions: dict[str, int] = {}  # origin stream -> last seq
-        states: dict[tuple[str, str], dict[str, Any]] = {}
-        for result in results:
-            if result.seq <= part._done(result.stream):
+        state_parts: list[pa.Table] = []
+        for stream, table in ledgers:
+            seqs = table[_SEQ].to_pylist()
+            done = part._done(stream)
+            if max(seqs) <= done:
                 continue  # committed before a crash: replayed
-            versions[result.stream] = max(result.seq, versions.get(result.stream, 0))
-            if result.ledger is not None:
-                rows.append(result.ledger)
-            if result.state is not None:
-                key = (result.state["subject_hash"], result.state["purpose"])
-                known = states.get(key)
-                if known is None or result.state["precedence"] >= known["precedence"]:
-                    states[key] = result.state
-        if not versions:
+            versions[stream] = max(max(seqs), versions.get(stream, 0))
+            if min(seqs) <= done:
+                table = table.filter(pc.greater(table[_SEQ], done))
+                seqs = table[_SEQ].to_pylist()
+            fresh_parts.append(table)
+            if winners:
+                keys = table["idempotency_key"].to_pylist()
+                picked: list[int] = []
+                taken: set[tuple[int, str]] = set()
+                for n, handle in enumerate(zip(seqs, keys, strict=True)):
+                    if (stream, *handle) in winners and handle not in taken:
+                        taken.add(handle)
+                        picked.append(n)
+                if picked:
+                    state_parts.append(table.take(pa.array(picked, pa.int64())))
+        rows = _concat(fresh_parts)
+        states = _state_table(_concat(state_parts))
+        if rows is None and states is None:
             return
         claimed: list[str] = []
-        if rows:
-            keys = [r["idempotency_key"] for r in rows]
-            fresh = self.keys.claim(keys, [r["captured_at"].date() for r in rows])
+        written = 0
+        if rows is not None:
+            keys = rows["idempotency_key"].to_pylist()
+            days = rows["captured_at"].cast(pa.timestamp("us", "UTC")).cast(pa.date32())
+            fresh = self.keys.claim(keys, days.to_pylist())
             claimed = [k for k, new in zip(keys, fresh, strict=True) if new]
-            rows = [r for r, new in zip(rows, fresh, strict=True) if new]
-        if rows:  # an erased subject: the statement is kept as pseudonymous proof
-            pseudonymize_erased(rows, self.suppression.hashes())
+            if len(claimed) < len(keys):
+                rows = rows.filter(pa.array(fresh, pa.bool_()))
+            # an erased subject: the statement is kept as pseudonymous proof
+            rows = pseudonymize_erased_table(
+                rows.drop_columns(_private(rows)), self.suppression.hashes()
+            )
         try:
-            written = 0
-            if rows:
+            if rows is not None and rows.num_rows:
                 appended = self.lakehouse.append(
                     "consent_ledger",
                     rows,
@@ -257,29 +339,55 @@ class ConsentSink(FixedPartitionedSink[Any, None]):
                     metadata={"cdp.flow": self.flow_id, "cdp.step": "consent"},
                 )
                 written = appended.rows
-            if states:
+            if states is not None:
                 with self._state_lock:
-                    self.lakehouse.upsert(
-                        "consent_state",
-                        pa.Table.from_pylist(list(states.values())),
-                        newer_by="precedence",
-                    )
+                    self.lakehouse.upsert("consent_state", states, newer_by="precedence")
         except BaseException:
             self.keys.release(claimed)
             raise
-        if rows:
+        if rows is not None and rows.num_rows:
             for stream, version in versions.items():
                 part._committed[stream] = max(version, part._committed.get(stream, 0))
         if self.stats is not None:
+            state_rows = 0 if states is None else states.num_rows
             self.stats.add(
                 inputs=0,
                 events=0,
                 duplicates=0,
                 skipped=0,
                 quarantined=_NO_QUARANTINE,
-                rows={"consent_ledger": written, "consent_state": len(states)},
-                commits=int(bool(rows)) + int(bool(states)),
+                rows={"consent_ledger": written, "consent_state": state_rows},
+                commits=int(rows is not None and rows.num_rows > 0) + int(bool(state_rows)),
             )
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table | None:
+    if not tables:
+        return None
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+
+
+def _state_table(winners: pa.Table | None) -> pa.Table | None:
+    """The ``consent_state`` rows of winning ledger rows: one per ``(subject_hash, purpose)``,
+    the greatest precedence (of equal ones the last), as :func:`consent.state.state_row`."""
+    if winners is None:
+        return None
+    subjects = winners["subject_hash"].to_pylist()
+    purposes = winners["purpose"].to_pylist()
+    orders = winners[_PRECEDENCE].to_pylist()
+    best: dict[tuple[str, str], int] = {}
+    for n, key in enumerate(zip(subjects, purposes, strict=True)):
+        known = best.get(key)
+        if known is None or orders[n] >= orders[known]:
+            best[key] = n
+    picked = winners if len(best) == winners.num_rows else winners.take(sorted(best.values()))
+    now = pa.scalar(datetime.now(UTC), pa.timestamp("us", "UTC"))
+    columns = [c for c in STATE_COLUMNS if c not in ("precedence", "updated_at")]
+    return (
+        picked.select(columns)
+        .append_column("precedence", picked[_PRECEDENCE])
+        .append_column("updated_at", pa.repeat(now, picked.num_rows))
+    )
 
 
 def attach_consent_engine(

@@ -22,7 +22,7 @@ import hashlib
 import itertools
 import logging
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
@@ -37,6 +37,8 @@ from storage.lakehouse import as_arrow
 
 __all__ = [
     "EVENT_TABLE_COLUMNS",
+    "IDENTITY_ROW_COLUMNS",
+    "LEDGER_COLUMNS",
     "PRIVATE_EVENT",
     "PRIVATE_SEQ",
     "TABLE_ORDER",
@@ -100,6 +102,21 @@ _SCHEMAS: Final = {
     "raw_events": _RAW_SCHEMA,
     "quarantine": _QUARANTINE_SCHEMA,
 }
+#: The ``consent_ledger`` columns of the values :meth:`OutcomeBuilder.add_consent_values`
+#: takes, in order (the catalogue's).
+LEDGER_COLUMNS: Final[tuple[str, ...]] = tuple(TABLES["consent_ledger"].schema.names)
+#: The ``identity_records`` columns of :meth:`OutcomeBuilder.add_identity_values` (the
+#: catalogue's but ``ingested_at``, which the builder adds).
+IDENTITY_ROW_COLUMNS: Final[tuple[str, ...]] = tuple(
+    c for c in TABLES["identity_records"].schema.names if c != "ingested_at"
+)
+_LEDGER_NAMES: Final = frozenset(LEDGER_COLUMNS)
+_IDENTITY_NAMES: Final = frozenset(IDENTITY_ROW_COLUMNS)
+_ROW_FIELDS: Final = [_SEQ_FIELD, _EVENT_FIELD]
+_LEDGER_SCHEMA: Final = _schema("consent_ledger", LEDGER_COLUMNS, _ROW_FIELDS)
+_IDENTITY_SCHEMA: Final = _schema(
+    "identity_records", (*IDENTITY_ROW_COLUMNS, "ingested_at"), _ROW_FIELDS
+)
 
 
 def stable_id(*parts: object) -> str:
@@ -225,8 +242,9 @@ class OutcomeBuilder:
         self._duplicates: list[int] = []
         self._raw: list[tuple[Any, ...]] = []
         self._quarantine: list[tuple[Any, ...]] = []
-        self._identity: list[dict[str, Any]] = []
-        self._consent: list[dict[str, Any]] = []
+        # rows as tuples: the columns of _IDENTITY_SCHEMA / _LEDGER_SCHEMA (``_seq`` 2nd last)
+        self._identity: list[tuple[Any, ...]] = []
+        self._consent: list[tuple[Any, ...]] = []
         self._tables: dict[str, list[pa.Table]] = {}
         self._inputs = 0
         self._first: int | None = None
@@ -257,9 +275,9 @@ class OutcomeBuilder:
         for rows in (self._raw, self._quarantine):
             while rows and rows[-1][-1] == seq:
                 rows.pop()
-        for dict_rows in (self._identity, self._consent):
-            while dict_rows and dict_rows[-1][PRIVATE_SEQ] == seq:
-                dict_rows.pop()
+        for rows in (self._identity, self._consent):
+            while rows and rows[-1][-2] == seq:
+                rows.pop()
         last_seq, count = self._last_cover
         if last_seq == seq:
             self._inputs -= count
@@ -387,13 +405,26 @@ class OutcomeBuilder:
 
     def add_identity(self, row: Mapping[str, Any], *, event_id: str, seq: int) -> None:
         """One ``identity_records`` row (``SourceRecord.to_identity_row()``)."""
-        self._identity.append(
-            {**row, "ingested_at": self.ingested_at, PRIVATE_SEQ: seq, PRIVATE_EVENT: event_id}
+        _check_row(row, _IDENTITY_NAMES, "identity_records")
+        self.add_identity_values(
+            tuple(map(row.get, IDENTITY_ROW_COLUMNS)), event_id=event_id, seq=seq
         )
+
+    def add_identity_values(self, values: tuple[Any, ...], *, event_id: str, seq: int) -> None:
+        """One ``identity_records`` row as the values of :data:`IDENTITY_ROW_COLUMNS`."""
+        self._identity.append((*values, self.ingested_at, seq, event_id))
 
     def add_consent(self, row: Mapping[str, Any], *, event_id: str, seq: int) -> None:
         """One ``consent_ledger`` row."""
-        self._consent.append({**row, PRIVATE_SEQ: seq, PRIVATE_EVENT: event_id})
+        _check_row(row, _LEDGER_NAMES, "consent_ledger")
+        self._consent.append((*map(row.get, LEDGER_COLUMNS), seq, event_id))
+
+    def add_consent_values(
+        self, rows: Sequence[tuple[Any, ...]], *, event_id: str, seq: int
+    ) -> None:
+        """``consent_ledger`` rows of one event, each as the values of :data:`LEDGER_COLUMNS`."""
+        tail = (seq, event_id)
+        self._consent.extend([values + tail for values in rows])
 
     # -- result ----------------------------------------------------------------------------
 
@@ -407,9 +438,9 @@ class OutcomeBuilder:
         if self._quarantine:
             tables["quarantine"] = _columns_table(self._quarantine, _QUARANTINE_SCHEMA)
         if self._identity:
-            tables["identity_records"] = _dict_table(self._identity, "identity_records")
+            tables["identity_records"] = _columns_table(self._identity, _IDENTITY_SCHEMA)
         if self._consent:
-            tables["consent_ledger"] = _dict_table(self._consent, "consent_ledger")
+            tables["consent_ledger"] = _columns_table(self._consent, _LEDGER_SCHEMA)
         for name, extra in self._tables.items():
             found = tables.get(name)
             parts = ([found] if found is not None else []) + extra
@@ -475,16 +506,8 @@ def _array(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
     return pa.array(values, type=type_)
 
 
-def _dict_table(rows: Iterable[Mapping[str, Any]], name: str) -> pa.Table:
-    rows = list(rows)
-    spec = TABLES[name].schema
-    names = list(dict.fromkeys(k for row in rows for k in row))
-    fields = []
-    for column in names:
-        if column == PRIVATE_SEQ:
-            fields.append(_SEQ_FIELD)
-        elif column == PRIVATE_EVENT:
-            fields.append(_EVENT_FIELD)
-        else:
-            fields.append(spec.field(column).with_nullable(True))
-    return pa.Table.from_pylist(rows, schema=pa.schema(fields))
+def _check_row(row: Mapping[str, Any], columns: frozenset[str], name: str) -> None:
+    """A row of ``name`` names only its columns (the missing ones are nulls)."""
+    if not row.keys() <= columns:
+        unknown = sorted(set(row) - columns)
+        raise KeyError(f"table {name} has no column(s) {', '.join(unknown)}")

@@ -47,7 +47,7 @@ from cdp.ingest.consent import (
     has_decoded_signals,
     web_consent_signals,
 )
-from cdp.ingest.outcome import OutcomeBuilder, Rejection
+from cdp.ingest.outcome import IDENTITY_ROW_COLUMNS, OutcomeBuilder, Rejection
 from cdp.ingest.readers import InputBatch, RawInput
 from cdp.models import (
     MAX_BATCH_ITEMS,
@@ -121,6 +121,8 @@ _EMPTY: Final[dict[str, Any]] = {}
 #: The track event analytics.js sends when a visitor changes their consent choice.
 _CONSENT_UPDATED: Final = "Segment Consent Preference Updated"
 _fromiso = datetime.fromisoformat
+#: The identity columns of an ``identity_records`` row (between ``deleted`` and ``user_id``).
+_IDENTITY_FIELDS: Final = IDENTITY_ROW_COLUMNS[4:-3]
 
 
 #: an absent span (a key the message does not have)
@@ -449,7 +451,8 @@ class WebProcessor:
         self._gpc_purpose = "advertising" if self.consent.known("advertising") else None
         self._consent_settings = settings.consent
         self._purposes = settings.purposes
-        self._trait_cache: dict[bytes | str, tuple[dict[str, Any], str]] = {}
+        self._trait_cache: dict[bytes | str, tuple[tuple[Any, ...], str]] = {}
+        self._cmp_cache: dict[bytes, tuple[tuple[str, dict[str, str], Any], ...]] = {}
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -824,24 +827,23 @@ class WebProcessor:
             if not explicit and seen.get(key) == fingerprint:
                 continue  # the same choice repeated within the chunk
             seen[key] = fingerprint
-            for purpose, status in signal.statuses.items():
-                row = self.consent.row(
-                    subject_type=subject_type,
-                    subject_value=subject_value,
-                    purpose=purpose,
-                    status=status,
-                    captured_at=msg.occurred_at,
-                    source=self.source,
-                    method=signal.method,
-                    evidence={
-                        "field": signal.field,
-                        "value": signal.raw,
-                        "event_id": msg.event_id,
-                        **signal.details,
-                    },
-                    recorded_at=builder.ingested_at,
-                )
-                builder.add_consent(row, event_id=msg.event_id, seq=seq)
+            if not signal.statuses:
+                continue
+            evidence = self.consent.evidence(
+                {"field": signal.field, "value": signal.raw, "event_id": msg.event_id}
+                | signal.details
+            )
+            values = self.consent.signal_values(
+                subject_type=subject_type,
+                subject_value=subject_value,
+                statuses=signal.statuses,
+                captured_at=msg.occurred_at,
+                source=self.source,
+                method=signal.method,
+                evidence=evidence,
+                recorded_at=builder.ingested_at,
+            )
+            builder.add_consent_values(values, event_id=msg.event_id, seq=seq)
         for n, problem in enumerate(problems):
             rejection = Rejection(
                 "bad_consent", f"{problem.field}: {problem.reason}", problem.field, "consent"
@@ -870,24 +872,28 @@ class WebProcessor:
                 anonymous_id=msg.previous_id,
                 attributes={"previousId": msg.previous_id},
             )
-            row = record.to_identity_row()
-        else:
-            identity, attributes = self._traits(msg.traits, msg.event_row[13])
-            # as SourceRecord(...).to_identity_row(), with the normalized traits cached
-            row = {
-                "source": self.source,
-                "source_record_id": key,
-                "updated_at": msg.occurred_at,
-                "deleted": False,
-                **identity,
-                "user_id": msg.user_id,
-                "anonymous_id": msg.anonymous_id,
-                "attributes": attributes,
-            }
-        builder.add_identity(row, event_id=msg.event_id, seq=seq)
+            builder.add_identity(record.to_identity_row(), event_id=msg.event_id, seq=seq)
+            return
+        identity, attributes = self._traits(msg.traits, msg.event_row[13])
+        # as SourceRecord(...).to_identity_row(), with the normalized traits cached
+        builder.add_identity_values(
+            (
+                self.source,
+                key,
+                msg.occurred_at,
+                False,
+                *identity,
+                msg.user_id,
+                msg.anonymous_id,
+                attributes,
+            ),
+            event_id=msg.event_id,
+            seq=seq,
+        )
 
-    def _traits(self, traits: dict[str, Any], key: bytes | str) -> tuple[dict[str, Any], str]:
-        """Normalized identity columns and attributes JSON of ``traits`` (cached by content)."""
+    def _traits(self, traits: dict[str, Any], key: bytes | str) -> tuple[tuple[Any, ...], str]:
+        """Normalized identity columns (in :data:`_IDENTITY_FIELDS` order) and attributes JSON
+        of ``traits`` (cached by content)."""
         found = self._trait_cache.get(key)
         if found is None:
             try:
@@ -895,7 +901,8 @@ class WebProcessor:
             except InvalidInputError:  # pragma: no cover - traits only name known fields
                 identity = IdentityFields()
             attributes = {k: v for k, v in traits.items() if k not in RESERVED_TRAITS}
-            found = (identity.to_row(), canonical_json(attributes))
+            columns = identity.to_row()
+            found = (tuple(map(columns.get, _IDENTITY_FIELDS)), canonical_json(attributes))
             if len(self._trait_cache) >= 50_000:
                 self._trait_cache.clear()
             self._trait_cache[key] = found
@@ -925,7 +932,7 @@ class WebProcessor:
             if key in seen:
                 return
             seen[key] = b""
-            signals: list[tuple[str, dict[str, str], Any]] = [
+            signals: Sequence[tuple[str, dict[str, str], Any]] = [
                 ("meta.gpc", {self._gpc_purpose: "objected"}, "1")
             ]
             method = "gpc"
@@ -941,24 +948,38 @@ class WebProcessor:
             if not explicit and seen.get(key) == fingerprint:
                 return
             seen[key] = fingerprint
-            signals = web_consent_signals(context)
+            signals = self._cmp_signals(context, fingerprint)
             method = "web_cmp"
-        for field, statuses, raw in signals:
-            for purpose, status in statuses.items():
-                if not rows.known(purpose):
-                    continue
-                row = rows.row(
-                    subject_type=subject_type,
-                    subject_value=subject_value,
-                    purpose=purpose,
-                    status=status,
-                    captured_at=msg.occurred_at,
-                    source=self.source,
-                    method=method,
-                    evidence={"field": field, "value": raw, "event_id": msg.event_id},
-                    recorded_at=builder.ingested_at,
-                )
-                builder.add_consent(row, event_id=msg.event_id, seq=seq)
+        for field, stated, raw in signals:
+            values = rows.signal_values(
+                subject_type=subject_type,
+                subject_value=subject_value,
+                statuses=stated,
+                captured_at=msg.occurred_at,
+                source=self.source,
+                method=method,
+                evidence=rows.evidence({"field": field, "value": raw, "event_id": msg.event_id}),
+                recorded_at=builder.ingested_at,
+            )
+            builder.add_consent_values(values, event_id=msg.event_id, seq=seq)
+
+    def _cmp_signals(
+        self, context: Mapping[str, Any], fingerprint: bytes
+    ) -> tuple[tuple[str, dict[str, str], Any], ...]:
+        """The CMP signals of ``context`` that state a catalogue purpose, cached by the
+        fingerprint of its consent objects (a site's visitors make a handful of choices)."""
+        found = self._cmp_cache.get(fingerprint)
+        if found is None:
+            known = self.consent.known
+            found = tuple(
+                (field, stated, raw)
+                for field, statuses, raw in web_consent_signals(context)
+                if (stated := {p: s for p, s in statuses.items() if known(p)})
+            )
+            if len(self._cmp_cache) >= 10_000:
+                self._cmp_cache.clear()
+            self._cmp_cache[fingerprint] = found
+        return found
 
 
 def _own_received_at(obj: dict[str, Any]) -> datetime | None:

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consent.state import SubjectConsent, precedence
+from consent.state import SubjectConsent, precedence, precedence_of
 
 _STRENGTH = {"granted": 0, "expired": 1, "denied": 2, "withdrawn": 3, "objected": 4}
 _T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -68,3 +68,18 @@ def test_precedence_sorts_before_the_epoch_and_by_status() -> None:
     assert precedence(late) > precedence(early)
     deny = {**late, "status": "denied", "consent_id": "ffff"}
     assert precedence(deny) > precedence(late)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)),
+    st.sampled_from([*sorted(_STRENGTH), "unknown"]),
+    st.uuids(),
+)
+def test_precedence_of_microseconds_equals_precedence(
+    at: datetime, status: str, consent_id: uuid.UUID
+) -> None:
+    captured = at.replace(tzinfo=UTC)
+    micros = (captured - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    row = {"captured_at": captured, "status": status, "consent_id": str(consent_id)}
+    assert precedence_of(micros, status, str(consent_id)) == precedence(row)

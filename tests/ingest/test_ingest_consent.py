@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
@@ -20,7 +22,8 @@ from cdp.ingest import (
     process_message,
     web_consent_signals,
 )
-from cdp.ingest.consent import consent_id_for
+from cdp.ingest.consent import CONSENT_NAMESPACE, consent_id_for
+from cdp.ingest.outcome import OutcomeBuilder
 from cdp.landing import LandingEntry, LandingPosition
 from cdp.models import ConsentStatement
 
@@ -200,3 +203,60 @@ def test_anonymous_subjects_and_gpc(settings: Settings) -> None:
     )
     (row,) = outcome.rows("consent_ledger")
     assert (row["purpose"], row["status"], row["method"]) == ("advertising", "objected", "gpc")
+
+
+@hyp_settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_consent_id_is_the_uuid5_of_the_idempotency_key(key: str) -> None:
+    try:
+        key.encode()
+    except UnicodeEncodeError:  # lone surrogates: no idempotency key is one (hex digests)
+        return
+    assert consent_id_for(key) == str(uuid.uuid5(CONSENT_NAMESPACE, key))
+
+
+def test_builder_columns_of_values_equal_those_of_rows(sample_settings: Settings) -> None:
+    rows = ConsentRows(sample_settings)
+    builders = [
+        OutcomeBuilder(stream="s", source="web", ingested_at=NOW, batch_id="b") for _ in range(2)
+    ]
+    for n, purpose in enumerate(("advertising", "analytics")):
+        common: dict[str, Any] = {
+            "subject_type": "user_id",
+            "subject_value": f" u{n} ",
+            "purpose": purpose,
+            "status": "granted",
+            "captured_at": NOW - timedelta(seconds=n),
+            "source": "web",
+            "method": "web_cmp",
+            "recorded_at": NOW,
+        }
+        evidence = {"field": "f", "value": n}
+        builders[0].add_consent(rows.row(**common, evidence=evidence), event_id=f"e{n}", seq=n)
+        builders[1].add_consent_values(
+            [rows.values(**common, evidence=rows.evidence(evidence))], event_id=f"e{n}", seq=n
+        )
+    first, second = (b.build().tables["consent_ledger"] for b in builders)
+    assert first.equals(second) and first.num_rows == 2
+    assert first.column_names[:2] == ["consent_id", "idempotency_key"]
+    assert first.column_names[-2:] == ["_seq", "_event"]
+    with pytest.raises(KeyError, match="no column"):
+        builders[0].add_consent({"not_a_column": 1}, event_id="e", seq=3)
+
+
+def test_signal_values_are_the_values_of_each_statement(sample_settings: Settings) -> None:
+    rows = ConsentRows(sample_settings)
+    common: dict[str, Any] = {
+        "subject_type": "anonymous_id",
+        "subject_value": "a-1",
+        "captured_at": NOW,
+        "source": "web",
+        "method": "web_cmp",
+        "evidence": rows.evidence({"field": "context.consent", "value": {"Ads": False}}),
+        "recorded_at": NOW,
+    }
+    statuses = {"advertising": "denied", "analytics": "granted"}
+    together = rows.signal_values(statuses=statuses, **common)
+    alone = [rows.values(purpose=p, status=s, **common) for p, s in statuses.items()]
+    assert together == alone
+    assert len({r[1] for r in together}) == 2  # one idempotency key per purpose

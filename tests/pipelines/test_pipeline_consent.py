@@ -10,7 +10,7 @@ from consent_flow_helpers import consent_message, winners
 from pipeline_helpers import streaming, wait_for
 
 from cdp.config import Settings, parse_config
-from cdp.ingest import process_message
+from cdp.ingest import IngestOptions, process_message
 from cdp.landing import LandingEntry, LandingLog, landing_root
 from cdp.models import parse_consent_statement
 from cdp.synth import GenerateOptions, generate
@@ -173,3 +173,28 @@ def test_statements_landed_for_a_consent_source(settings: Settings) -> None:
     assert (row["subject_type"], row["subject_value"]) == ("email", "ann@example.com")
     assert (row["status"], row["source"], row["channel"]) == ("withdrawn", "prefs", "email")
     assert {s for s, _ in _state(lake).values()} == {"withdrawn"}
+
+
+def test_three_sink_partitions_and_a_statement_repeated_across_files(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # many subjects over three partitions; the second file restates some choices of the first
+    # (other message ids, same statements) and adds new ones in the same chunks
+    first = [consent_message(i, subjects=31) for i in range(90)]
+    again = [{**m, "messageId": f"again-{m['messageId']}"} for m in first[::7]]
+    second = again + [consent_message(i, subjects=31) for i in range(90, 150)]
+    paths = []
+    for name, messages in (("a", first), ("b", second)):
+        path = tmp_path / f"{name}.jsonl"
+        path.write_bytes(b"\n".join(orjson.dumps(m) for m in messages) + b"\n")
+        paths.append(path)
+    options = IngestOptions(consent_partitions=3, chunk_rows=25)
+    report = run_ingest(settings, "web", paths, recovery=False, options=options)
+    lake = Lakehouse.from_settings(settings)
+    ledger = lake.read("consent_ledger")
+    assert ledger["idempotency_key"].n_unique() == ledger.height
+    assert set(ledger["idempotency_key"]) == _expected_keys(settings, first + second)
+    assert report.rows["consent_ledger"] == ledger.height
+    state = _state(lake)
+    assert state == winners(ledger)
+    assert len(state) == 31 * 2  # every subject, advertising and analytics
