@@ -89,16 +89,36 @@ _T = TypeVar("_T")
 def _try(
     sink: list[FieldIssue] | None, fn: Callable[..., _T], value: object, **kwargs: Any
 ) -> _T | None:
-    """``fn(value, **kwargs)``; a failure goes to ``sink`` as an issue (raises without one)."""
+    """``fn(value, **kwargs)``; a failure goes to ``sink`` as an issue (raises without one).
+
+    The normalizers are pure: the result of a text value is memoized (the same phone numbers,
+    names and cities come again and again; parsing a phone number costs tens of microseconds).
+    """
     if value is None:
         return None
+    key = None
+    if type(value) is str:
+        key = (fn, value, *kwargs.items())
+        found = _MEMO.get(key, _MISSING)
+        if found is not _MISSING:
+            return found
     try:
-        return fn(value, **kwargs)
+        result = fn(value, **kwargs)
     except InvalidInputError as e:
         if sink is None:
             raise
         sink.append(e.to_issue())
         return None
+    if key is not None:
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        _MEMO[key] = result
+    return result
+
+
+_MEMO: dict[tuple[Any, ...], Any] = {}
+_MEMO_SIZE = 200_000
+_MISSING = object()
 
 
 class IdentityFields(BaseModel):
