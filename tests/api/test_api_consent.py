@@ -249,3 +249,23 @@ def test_fuzzed_consent_inputs_never_give_a_5xx(
         assert r.status_code in (200, 400, 404), (path, r.text)
     r = env.get("/v1/consent/decision", subject=identifier, purpose="email_marketing", at=when)
     assert r.status_code in (200, 400), r.text
+
+
+def test_the_openapi_schema_documents_the_400_that_invalid_requests_get(env: Env) -> None:
+    """FastAPI would advertise ``422 HTTPValidationError``; the API answers 400 with an
+    ``ErrorBody``: the served schema says so, for every route that validates its input."""
+    schema = env.client.get("/openapi.json").json()
+    documented = {
+        (method.upper(), path): operation["responses"]
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+    }
+    assert not [key for key, responses in documented.items() if "422" in responses]
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    bad = documented[("GET", "/v1/consent/decision")]["400"]
+    assert bad["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorBody"
+    }
+    answer = env.get("/v1/consent/decision", subject=JANE)  # no purpose: invalid
+    assert answer.status_code == 400
+    assert set(answer.json()) == set(schema["components"]["schemas"]["ErrorBody"]["properties"])
