@@ -94,7 +94,9 @@ _TEXT_KEYS: Final = (
 )
 #: the object-valued keys, kept as their JSON text
 _RAW_KEYS: Final = ("properties", "traits", "context", "integrations")
-_TEXT_GETTERS: Final = tuple((key, operator.attrgetter(key)) for key in _TEXT_KEYS)
+#: the string keys the columns need (``channel`` and ``writeKey`` need only msgspec's type check)
+_FRAME_KEYS: Final = tuple(k for k in _TEXT_KEYS if k not in ("channel", "writeKey"))
+_TEXT_GETTERS: Final = tuple((key, operator.attrgetter(key)) for key in _FRAME_KEYS)
 _RAW_GETTERS: Final = tuple((key, operator.attrgetter(key)) for key in _RAW_KEYS)
 #: kinds whose rows need parsed parts: identify (traits), group and alias (built properties)
 _PARSED_KINDS: Final = ("identify", "group", "alias")
@@ -242,7 +244,7 @@ def _compute(lines: _Lines, *, received_us: int, trust_received_at: bool) -> pl.
             **{key: list(map(get, messages)) for key, get in _TEXT_GETTERS},
             **{key: _raw_series(list(map(get, messages))) for key, get in _RAW_GETTERS},
         },
-        schema={**dict.fromkeys(_TEXT_KEYS, pl.String), **dict.fromkeys(_RAW_KEYS, pl.Binary)},
+        schema={**dict.fromkeys(_FRAME_KEYS, pl.String), **dict.fromkeys(_RAW_KEYS, pl.Binary)},
     )
     frame = frame.with_columns(*map(_parse_time, _TIME_KEYS))
     kind = pl.col("type")
