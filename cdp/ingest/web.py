@@ -351,6 +351,16 @@ def _fast_message(
     )
 
 
+def _sent_json(kind: str, spans: RawSpans) -> tuple[bytes | None, bytes | None, bytes]:
+    """``(properties, traits, context)`` JSON text as sent of what came from the message
+    itself; None for what the product builds (canonical JSON of the validated value)."""
+    return (
+        object_text(spans.properties) if kind in _SENT_PROPERTIES else None,
+        object_text(spans.traits) if kind in _SENT_TRAITS else None,
+        object_text(spans.context),
+    )
+
+
 def _json_columns(
     kind: str,
     properties: dict[str, Any],
@@ -358,14 +368,14 @@ def _json_columns(
     context: dict[str, Any],
     spans: RawSpans | None,
 ) -> tuple[Any, Any, Any]:
-    """``(properties, traits, context)`` JSON of a validated message: the text as sent of what
-    came from the message itself (with its ``spans``), canonical JSON of what was built."""
+    """``(properties, traits, context)`` JSON of a validated message (see :func:`_sent_json`)."""
     if spans is None:
         return _json(properties), _json(traits), _json(context)
+    sent_properties, sent_traits, sent_context = _sent_json(kind, spans)
     return (
-        object_text(spans.properties) if kind in _SENT_PROPERTIES else _json(properties),
-        object_text(spans.traits) if kind in _SENT_TRAITS else _EMPTY_OBJECT,
-        object_text(spans.context),
+        _json(properties) if sent_properties is None else sent_properties,
+        _json(traits) if sent_traits is None else sent_traits,
+        sent_context,
     )
 
 
@@ -382,11 +392,11 @@ def _model_message(
     row = event.to_row()
     traits: dict[str, Any] = msg.traits if isinstance(msg, Identify | Group) else {}
     if spans is not None:  # what came from the message itself: its text as sent
-        if msg.type in _SENT_PROPERTIES:
-            row["properties"] = object_text(spans.properties)
-        if msg.type in _SENT_TRAITS:
-            row["traits"] = object_text(spans.traits)
-        row["context"] = object_text(spans.context)
+        sent_properties, sent_traits, row["context"] = _sent_json(msg.type, spans)
+        if sent_properties is not None:
+            row["properties"] = sent_properties
+        if sent_traits is not None:
+            row["traits"] = sent_traits
     return WebMessage(
         msg.type,
         msg.message_id,
