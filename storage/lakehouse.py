@@ -36,6 +36,7 @@ import pyarrow.fs as pafs
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 from deltalake.fs import DeltaStorageHandler
+from deltalake.table import TableMerger
 
 from cdp.errors import CdpError
 from storage.catalog import TABLES, TableSpec, table_spec
@@ -127,6 +128,18 @@ def as_arrow(data: RowData, spec: TableSpec) -> pa.Table:
             )
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=spec.schema)
+
+
+def _merge_on_keys(dt: DeltaTable, keys: pa.Table, match: str) -> TableMerger:
+    """A MERGE of the key rows ``keys`` (alias ``s``) into ``dt`` (alias ``t``) on ``match``:
+    the key values stay out of the commit log (unlike a SQL predicate)."""
+    return dt.merge(
+        keys,
+        predicate=match,
+        source_alias="s",
+        target_alias="t",
+        commit_properties=CommitProperties(max_commit_retries=_MAX_ATTEMPTS),
+    )
 
 
 def _check_columns(names: Iterable[str], spec: TableSpec) -> None:
@@ -425,17 +438,7 @@ class Lakehouse:
 
         def attempt() -> WriteResult:
             dt = self._fresh(name)
-            metrics = (
-                dt.merge(
-                    table,
-                    predicate=match,
-                    source_alias="s",
-                    target_alias="t",
-                    commit_properties=CommitProperties(max_commit_retries=_MAX_ATTEMPTS),
-                )
-                .when_matched_delete()
-                .execute()
-            )
+            metrics = _merge_on_keys(dt, table, match).when_matched_delete().execute()
             return WriteResult(name, dt.version(), int(metrics.get("num_target_rows_deleted", 0)))
 
         return self._retry(name, "delete", attempt)
@@ -459,13 +462,7 @@ class Lakehouse:
         def attempt() -> WriteResult:
             dt = self._fresh(name)
             metrics = (
-                dt.merge(
-                    table,
-                    predicate=match,
-                    source_alias="s",
-                    target_alias="t",
-                    commit_properties=CommitProperties(max_commit_retries=_MAX_ATTEMPTS),
-                )
+                _merge_on_keys(dt, table, match)
                 .when_matched_update(updates, predicate=touched)
                 .execute()
             )
