@@ -4,9 +4,12 @@ Items are ``(stream, outcome)``; the stable ``part_fn`` (crc32 of the stream id)
 outcome of a stream to the same partition, in order. A partition buffers outcomes and commits
 them through the flow's :class:`~cdp.ingest.DeltaWriter`:
 
-* when ``flush_rows`` inputs wait, in the background (one commit in flight at a time, so the
-  order of a stream is kept), while the worker goes on processing - Delta writes run in Rust
-  without the GIL;
+* in the background (one commit in flight at a time, so the order of a stream is kept), while
+  the worker goes on processing - Delta writes run in Rust without the GIL: a group commit of
+  what waits as soon as the previous commit is done and a fifth of ``flush_rows`` inputs wait,
+  or, while a commit is still in flight, once ``flush_rows`` inputs wait (the worker then
+  waits for it). The writer stays busy on the side, and little is left to write when the
+  input ends;
 * at every epoch end (``snapshot``) for the rest, waiting for the background commit first, so
   an epoch's rows are durable before Bytewax records the epoch as done.
 
@@ -35,6 +38,7 @@ class _DeltaPartition(StatefulSinkPartition[Outcome, None]):
     def __init__(self, writer: DeltaWriter, options: IngestOptions, name: str) -> None:
         self._writer = writer
         self._flush_rows = options.flush_rows
+        self._group_rows = max(1, options.flush_rows // 5)
         self._buffer: list[Outcome] = []
         self._rows = 0
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"cdp-{name}")
@@ -45,7 +49,11 @@ class _DeltaPartition(StatefulSinkPartition[Outcome, None]):
         for outcome in values:
             self._buffer.append(outcome)
             self._rows += outcome.inputs
-        if self._rows >= self._flush_rows:
+        pending = self._pending
+        idle = pending is None or pending.done()
+        # group commit: whatever waits once the writer is idle (and enough to be worth a
+        # commit), or, with a commit in flight, once flush_rows wait (the worker then waits)
+        if (idle and self._rows >= self._group_rows) or self._rows >= self._flush_rows:
             self._wait()
             buffer, self._buffer, self._rows = self._buffer, [], 0
             self._pending = self._pool.submit(self._writer.write, buffer)

@@ -20,8 +20,9 @@ class IngestOptions:
 
     * ``chunk_rows`` / ``chunk_bytes``: inputs per item a file source emits (one item is processed
       in one call; bigger chunks amortize per-item overhead, smaller ones bound memory).
-    * ``flush_rows``: a sink partition commits (in the background) when this many inputs wait,
-      and at every epoch end.
+    * ``flush_rows``: a sink partition commits (in the background) what waits once its previous
+      commit is done and a fifth of this many inputs wait, and at every epoch end; with this
+      many waiting it waits for the commit in flight.
     * ``epoch_interval``: Bytewax epoch length of the streams; the sinks commit at each epoch end,
       so this bounds how stale the tables are and how much a restart replays.
       ``batch_epoch_interval`` is the same for file ingest (fewer, larger commits).

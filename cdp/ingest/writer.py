@@ -130,8 +130,8 @@ def _after(table: pa.Table | None, seq: int) -> pa.Table | None:
 
 
 def _public(table: pa.Table) -> pa.Table:
-    """The catalogue's columns, in one contiguous chunk (Delta writes those faster)."""
-    return table.select([c for c in table.column_names if not c.startswith("_")]).combine_chunks()
+    """The catalogue's columns (chunked as they came: joining them first costs a copy)."""
+    return table.select([c for c in table.column_names if not c.startswith("_")])
 
 
 class DeltaWriter:
