@@ -5,10 +5,20 @@ crosses to the process that writes it, and on a small machine the cluster's own 
 gain. A :class:`ChunkPool` instead keeps the dataflow in one process and hands the CPU-heavy
 step - turning a chunk of inputs into an :class:`~cdp.ingest.Outcome`, a pure function of the
 chunk, the configuration and the time - to spawned helper processes; the dataflow's process
-reads, dedupes, writes Delta and runs the consent engine. The file source keeps a few chunks in
-flight and emits their outcomes in order (:class:`pipelines._sources.FileSource`), and its
-snapshot is the position after the last outcome emitted, so a restart reads the chunks that
-were still in flight again: the recovery contract holds as without the pool.
+dedupes, writes Delta and runs the consent engine. The file source keeps a few chunks in flight
+and emits their outcomes in order (:class:`pipelines._sources.FileSource`), and its snapshot is
+the position after the last outcome emitted, so a restart reads the chunks that were still in
+flight again: the recovery contract holds as without the pool.
+
+What crosses between the processes is kept small, since copying it costs about as much as the
+work it moves:
+
+* in: for JSON lines only where the chunk is (:class:`LinesTask`: file, position, number of
+  inputs, found by :meth:`~cdp.ingest.readers.JsonLinesReader.skip_batch` without building
+  them); the helper reads the lines itself. Other chunks cross as they are.
+* out: the outcome's Arrow tables as Arrow IPC files in a folder of the pool (in ``/dev/shm``,
+  memory, where there is one), which the dataflow's process maps without a copy and unlinks;
+  only the rest of the outcome is pickled.
 
 Helpers are started with ``spawn`` (the dataflow's process runs Rust thread pools that a fork
 would not carry over); each builds its :class:`~cdp.ingest.Processor` once.
@@ -16,31 +26,66 @@ would not carry over); each builds its :class:`~cdp.ingest.Processor` once.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
+import os
+import shutil
+import tempfile
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
 
 from cdp.config import Settings
-from cdp.ingest import FileChunk, IngestOptions, Outcome, Processor, Rejection
+from cdp.ingest import FileChunk, IngestError, IngestOptions, Outcome, Processor, Rejection
+from cdp.ingest.readers import FilePosition, JsonLinesReader
 
-__all__ = ["ChunkPool"]
+__all__ = ["ChunkPool", "LinesTask"]
 
 logger = logging.getLogger(__name__)
 
 _PROCESSOR: Processor | None = None
+_OPTIONS: IngestOptions | None = None
+_FOLDER: Path | None = None
+_NAMES = itertools.count()
+#: where the outcomes' tables cross: memory where the system offers a tmpfs
+_SHARED_MEMORY = Path("/dev/shm")
 
 
-def _start(settings: Settings, options: IngestOptions) -> None:
+@dataclass(frozen=True, slots=True)
+class LinesTask:
+    """The ``rows`` inputs of a JSON-lines file from ``start`` to ``after`` (positions the
+    reader of the dataflow found), which a helper reads itself: as that reader would, up to
+    the byte offset of ``after`` (it checks what it finds: a file changed under the ingest is
+    an error)."""
+
+    source: str
+    stream: str
+    path: Path
+    start: FilePosition
+    rows: int
+    after: FilePosition
+
+
+#: an outcome without its tables, and the IPC files that hold them (by table name)
+_Shipped = tuple[Outcome, dict[str, str]]
+
+
+def _start(settings: Settings, options: IngestOptions, folder: Path) -> None:
     """Initializer of a helper process: its processor, and the garbage collector tuned."""
-    global _PROCESSOR  # one processor per helper process, built once
+    global _PROCESSOR, _OPTIONS, _FOLDER  # one processor per helper process, built once
     from pipelines._flow import tune_gc
 
     tune_gc()
     _PROCESSOR = Processor(settings, options)
+    _OPTIONS = options
+    _FOLDER = folder
 
 
-def _process(chunk: FileChunk, now: datetime) -> Outcome:
+def _outcome(chunk: FileChunk, now: datetime) -> Outcome:
     """The outcome of ``chunk`` (in a helper); a chunk whose processing fails is quarantined
     whole, as the dataflow's own processing step does."""
     processor = _PROCESSOR
@@ -53,6 +98,77 @@ def _process(chunk: FileChunk, now: datetime) -> Outcome:
         return processor.reject_chunk(chunk, rejection)
 
 
+def _ship(outcome: Outcome) -> _Shipped:
+    """Write the tables of ``outcome`` to IPC files of the pool's folder (in a helper)."""
+    assert _FOLDER is not None, "helper process not initialised"
+    files: dict[str, str] = {}
+    prefix = f"{os.getpid()}-{next(_NAMES)}"
+    for name, table in outcome.tables.items():
+        path = str(_FOLDER / f"{prefix}-{name}.arrow")
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        files[name] = path
+    outcome.tables = {}
+    return outcome, files
+
+
+def _unship(shipped: _Shipped) -> Outcome:
+    """The outcome with its tables mapped from their files (no copy); the files are unlinked
+    (the memory lives on until the tables are freed)."""
+    outcome, files = shipped
+    tables: dict[str, pa.Table] = {}
+    for name, path in files.items():
+        with pa.memory_map(path) as source:
+            tables[name] = pa.ipc.open_file(source).read_all()
+        Path(path).unlink()
+    outcome.tables = tables
+    return outcome
+
+
+def _process(chunk: FileChunk, now: datetime) -> _Shipped:
+    return _ship(_outcome(chunk, now))
+
+
+def _process_lines(task: LinesTask, now: datetime) -> _Shipped:
+    """Read the lines of ``task`` and process them (in a helper)."""
+    options = _OPTIONS
+    assert options is not None, "helper process not initialised"
+    reader = JsonLinesReader(
+        task.path,
+        position=task.start,
+        max_record_bytes=options.max_record_bytes,
+        end=task.after.offset,
+        block_bytes=task.after.offset - task.start.offset + 1,
+    )
+    try:
+        batch = reader.read_batch(options.chunk_rows, options.chunk_bytes)
+        after = reader.position
+    finally:
+        reader.close()
+    if len(batch) != task.rows or after != task.after:
+        raise IngestError(f"input file changed while it was ingested: {task.path.name}")
+    chunk = FileChunk(task.source, task.stream, "jsonl", batch)
+    return _ship(_outcome(chunk, now))
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """``forkserver`` where there is one: a clean server process (no threads) imports the
+    modules once and forks the helpers from itself, instead of each helper importing them
+    again (a second or more each); ``spawn`` elsewhere."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", __name__])
+    return context
+
+
+def _folder() -> Path:
+    shared = (
+        _SHARED_MEMORY if _SHARED_MEMORY.is_dir() and os.access(_SHARED_MEMORY, os.W_OK) else None
+    )
+    return Path(tempfile.mkdtemp(prefix="cdp-pool-", dir=shared))
+
+
 class ChunkPool:
     """``processes`` helper processes turning file chunks into outcomes."""
 
@@ -60,23 +176,48 @@ class ChunkPool:
         if processes < 1:
             raise ValueError("a chunk pool needs at least one process")
         self.processes = processes
+        self._folder = _folder()
         self._executor = ProcessPoolExecutor(
             max_workers=processes,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=_context(),
             initializer=_start,
-            initargs=(settings, options),
+            initargs=(settings, options, self._folder),
         )
 
-    def submit(self, chunk: FileChunk) -> Future[Outcome]:
+    def submit(self, chunk: FileChunk | LinesTask) -> Future[Outcome]:
         """The future outcome of ``chunk``, processed as received now."""
-        return self._executor.submit(_process, chunk, datetime.now(UTC))
+        now = datetime.now(UTC)
+        if isinstance(chunk, LinesTask):
+            return _unshipped(self._executor.submit(_process_lines, chunk, now))
+        return _unshipped(self._executor.submit(_process, chunk, now))
 
     def close(self) -> None:
         """Stop the helpers (chunks still queued are dropped: the source re-reads them)."""
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        try:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+        finally:
+            shutil.rmtree(self._folder, ignore_errors=True)
 
     def __enter__(self) -> ChunkPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _unshipped(shipped: Future[_Shipped]) -> Future[Outcome]:
+    """A future of the outcome, its tables mapped as soon as the helper is done."""
+    outcome: Future[Outcome] = Future()
+
+    def done(future: Future[_Shipped]) -> None:
+        if future.cancelled():
+            outcome.cancel()
+            outcome.set_running_or_notify_cancel()
+            return
+        try:
+            outcome.set_result(_unship(future.result()))
+        except BaseException as e:  # the helper's error (or a broken pool) for the source
+            outcome.set_exception(e)
+
+    shipped.add_done_callback(done)
+    return outcome

@@ -38,7 +38,7 @@ from cdp.ingest import (
 )
 from cdp.ingest.readers import FILE_FORMATS, FileReader, JsonLinesReader, RawInput, file_format
 from cdp.landing import LandingPosition, list_lanes, read_lane, truncate_lane
-from pipelines._pool import ChunkPool
+from pipelines._pool import ChunkPool, LinesTask
 
 __all__ = [
     "DropFolderSource",
@@ -192,6 +192,22 @@ class _FilePartition(StatefulSourcePartition[Chunk | Outcome, FilePosition]):
             return None
         return FileChunk(self._source, self._part.stream, self._part.format, inputs)
 
+    def _next_task(self) -> FileChunk | LinesTask | None:
+        """The next chunk for the pool: of JSON lines only where it is (the helper reads it)."""
+        reader = self._reader
+        if isinstance(reader, JsonLinesReader):
+            start = reader.position
+            rows = reader.skip_batch(self._options.chunk_rows, self._options.chunk_bytes)
+            if rows is not None:
+                if self._progress is not None:
+                    self._progress.update(self._part.stream, self._done(), final=not rows)
+                if not rows:
+                    reader.close()
+                    return None
+                part = self._part
+                return LinesTask(self._source, part.stream, part.path, start, rows, reader.position)
+        return self._next_chunk()  # lines only read_batch takes (oversize, the last one)
+
     def _next_outcomes(self, pool: ChunkPool) -> list[Chunk | Outcome]:
         """The outcomes done, in order; keeps ``pool.processes + 1`` chunks in flight."""
         out: list[Chunk | Outcome] = []
@@ -201,11 +217,11 @@ class _FilePartition(StatefulSourcePartition[Chunk | Outcome, FilePosition]):
             out.append(future.result())  # a helper that died raises: the run stops
             self._emitted = position
         while not self._read_all and len(pending) <= pool.processes:
-            chunk = self._next_chunk()
-            if chunk is None:
+            task = self._next_task()
+            if task is None:
                 self._read_all = True
                 break
-            pending.append((pool.submit(chunk), self._reader.position))
+            pending.append((pool.submit(task), self._reader.position))
         if not out and self._read_all and not pending:
             raise StopIteration
         # nothing done yet: come back soon rather than spin

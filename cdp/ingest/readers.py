@@ -63,6 +63,8 @@ FILE_FORMATS: Final[dict[str, str]] = {
     ".pq": "parquet",
 }
 _BOM: Final = b"\xef\xbb\xbf"
+#: the bytes that ``bytes.isspace`` takes as white space (a line of them only is blank)
+_BLANKS: Final = frozenset(b" \t\n\r\x0b\x0c")
 _JSON_OPTIONS: Final = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 
@@ -206,10 +208,13 @@ class JsonLinesReader(FileReader):
         max_record_bytes: int,
         start: int = 0,
         end: int | None = None,
+        block_bytes: int | None = None,
     ) -> None:
         super().__init__(path, max_record_bytes=max_record_bytes)
         self._file = _open(self.path)
         self._end = end
+        #: bytes read at once (a reader of one known span reads it whole: one buffer, no joins)
+        self._block = max(1, block_bytes) if block_bytes else self._BLOCK
         self._buf = b""
         self._pos = 0
         self._eof = False
@@ -249,7 +254,7 @@ class JsonLinesReader(FileReader):
         """Read the next block behind the unread rest; False at the end of the file."""
         if self._eof:
             return False
-        block = self._file.read(self._BLOCK)
+        block = self._file.read(self._block)
         if not block:
             self._eof = True
             return False
@@ -311,6 +316,68 @@ class JsonLinesReader(FileReader):
             add_seq(self._line)
             add_payload(line)
         return InputBatch(self.name, seqs, payloads, rejections)
+
+    def skip_batch(self, max_rows: int, max_bytes: int = 1 << 62) -> int | None:
+        """Move past the inputs :meth:`read_batch` would return, without building them: how
+        many there were (0 at the end). A reader opened at the position before, with ``end``
+        at the offset after, then reads them with the same limits (a helper process of the
+        ingest does, ``pipelines._pool``). None, with nothing moved, when the next line has no
+        line break within ``max_record_bytes`` (oversize, or the last line): only
+        :meth:`read_batch` takes those; it also ends a batch early."""
+        rows = 0
+        size = 0
+        limit = self.max_record_bytes
+        end = self._end
+        while rows < max_rows and size < max_bytes:
+            if end is not None and self._offset >= end:
+                break
+            buf, pos = self._buf, self._pos
+            window = (max_rows - rows) * 2048
+            last = buf.rfind(b"\n", pos, pos + window)
+            if last >= 0:
+                taken, rows, size = self._skip_lines(last, rows, max_rows, max_bytes, size)
+                if taken:
+                    continue
+            newline = buf.find(b"\n", pos, pos + limit + 2)
+            if newline < 0:
+                if len(buf) - pos <= limit + 1 and self._fill():
+                    continue
+                if self._pos >= len(self._buf):
+                    break  # the end of the file
+                return rows or None  # a line only read_batch takes: the batch ends before it
+            # one line whose break is beyond the window: as read_batch's line-by-line step
+            taken, rows, size = self._skip_lines(newline, rows, max_rows, max_bytes, size)
+            if not taken:  # pragma: no cover - a line within the limit is always taken
+                return rows or None
+        return rows
+
+    def _skip_lines(
+        self, last: int, rows: int, max_rows: int, max_bytes: int, size: int
+    ) -> tuple[int, int, int]:
+        """:meth:`_take_lines` without the lines: ``(lines consumed, rows, size)``."""
+        buf = self._buf
+        pos, offset, line_no, seq = self._pos, self._offset, self._line, self._seq
+        end, longest = self._end, self.max_record_bytes + 1
+        consumed = 0
+        find = buf.find
+        while pos <= last:
+            if rows >= max_rows or size >= max_bytes or (end is not None and offset >= end):
+                break
+            newline = find(b"\n", pos, last + 1)
+            n = newline - pos
+            if n > longest:
+                break
+            length = n - 1 if n and buf[newline - 1] == 13 else n  # without a \r
+            offset += n + 1
+            line_no += 1
+            consumed += 1
+            if length and (buf[pos] not in _BLANKS or not buf[pos : pos + length].isspace()):
+                seq = line_no
+                size += length
+                rows += 1
+            pos = newline + 1
+        self._pos, self._offset, self._line, self._seq = pos, offset, line_no, seq
+        return consumed, rows, size
 
     def _take_lines(
         self,

@@ -7,6 +7,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from cdp.ingest import FilePosition, InputFileError, UnsupportedSourceError, open_reader
 from cdp.ingest.readers import JsonLinesReader, RawInput, file_format, read_inputs
@@ -146,3 +149,66 @@ def test_formats_and_missing_files(tmp_path: Path) -> None:
         file_format(Path("a.txt"))
     with pytest.raises(InputFileError):
         open_reader(tmp_path / "missing.csv")
+
+
+_LINE_KINDS = st.sampled_from(
+    [b'{"a": 1}', b"", b"  ", b"\t\r", b'{"b": "xyz"}\r', b'{"c": "' + b"w" * 90 + b'"}', b" x"]
+)
+
+
+@hyp_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lines=st.lists(_LINE_KINDS, max_size=40),
+    last_break=st.booleans(),
+    block=st.integers(min_value=8, max_value=300),
+    rows=st.integers(min_value=1, max_value=7),
+    max_bytes=st.integers(min_value=1, max_value=400),
+    cut=st.integers(min_value=0, max_value=2_000),
+)
+def test_jsonl_skip_batch_moves_as_read_batch_reads(
+    tmp_path_factory: pytest.TempPathFactory,
+    lines: list[bytes],
+    last_break: bool,
+    block: int,
+    rows: int,
+    max_bytes: int,
+    cut: int,
+) -> None:
+    """``skip_batch`` ends where ``read_batch`` would, and a reader opened at the position
+    before reads exactly the inputs skipped (what a helper process of the ingest does):
+    blank and white-space lines, CRLF, oversize lines, a last line without a break, byte
+    ranges and blocks smaller than a line included."""
+    path = tmp_path_factory.mktemp("skip") / "w.jsonl"
+    data = b"\n".join(lines) + (b"\n" if last_break else b"")
+    path.write_bytes(data)
+    end = cut if 0 < cut < len(data) else None
+    limit = 50  # the 100-byte lines are oversize
+    original = JsonLinesReader._BLOCK
+    JsonLinesReader._BLOCK = block
+    try:
+        with JsonLinesReader(path, max_record_bytes=limit, end=end) as plain:
+            want = plain.read(10_000)
+        got: list[RawInput] = []
+        with JsonLinesReader(path, max_record_bytes=limit, end=end) as skipping:
+            for _ in range(200):
+                start = skipping.position
+                skipped = skipping.skip_batch(rows, max_bytes)
+                if skipped is None:  # a line only read_batch takes
+                    batch = list(skipping.read_batch(rows, max_bytes))
+                    if not batch:  # a blank last line: the end, as for the file sources
+                        break
+                    got += batch
+                    continue
+                if skipped == 0:
+                    break
+                after = skipping.position.offset
+                with JsonLinesReader(
+                    path, position=start, max_record_bytes=limit, end=after
+                ) as helper:
+                    batch = list(helper.read_batch(rows, max_bytes))
+                    assert len(batch) == skipped
+                    assert helper.position == skipping.position
+                got += batch
+        assert got == want
+    finally:
+        JsonLinesReader._BLOCK = original
