@@ -125,6 +125,11 @@ def _unship(shipped: _Shipped) -> Outcome:
     return outcome
 
 
+def _ready() -> bool:
+    """A task that tells that a helper has started (its initializer has run)."""
+    return _PROCESSOR is not None
+
+
 def _process(chunk: FileChunk, now: datetime) -> _Shipped:
     return _ship(_outcome(chunk, now))
 
@@ -183,6 +188,14 @@ class ChunkPool:
             initializer=_start,
             initargs=(settings, options, self._folder),
         )
+        # start the helpers now (the executor starts one per task waiting): they import and
+        # build their processors while the dataflow sets up and processes the first chunks
+        self._warming = [self._executor.submit(_ready) for _ in range(processes)]
+
+    def ready(self) -> bool:
+        """Whether the helpers have started (before, the file sources process chunks in the
+        dataflow, rather than wait a second or so for them)."""
+        return all(f.done() for f in self._warming)
 
     def submit(self, chunk: FileChunk | LinesTask) -> Future[Outcome]:
         """The future outcome of ``chunk``, processed as received now."""

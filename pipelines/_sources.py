@@ -212,6 +212,13 @@ class _FilePartition(StatefulSourcePartition[Chunk | Outcome, FilePosition]):
         """The outcomes done, in order; keeps ``pool.processes + 1`` chunks in flight."""
         out: list[Chunk | Outcome] = []
         pending = self._pending
+        if not pending and not pool.ready():
+            # the helpers are still starting: this chunk is processed in the dataflow
+            chunk = self._next_chunk()
+            if chunk is None:
+                raise StopIteration
+            self._emitted = self._reader.position
+            return [chunk]
         while pending and pending[0][0].done():
             future, position = pending.popleft()
             out.append(future.result())  # a helper that died raises: the run stops
