@@ -213,6 +213,9 @@ class _FilePartition(StatefulSourcePartition[Chunk | Outcome, FilePosition]):
         out: list[Chunk | Outcome] = []
         pending = self._pending
         if not pending and not pool.ready():
+            if self._options.helper_start == "wait":
+                self._awake = datetime.now(UTC) + _POOL_POLL
+                return out
             # the helpers are still starting: this chunk is processed in the dataflow
             chunk = self._next_chunk()
             if chunk is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal
 
 from cdp.ingest.errors import IngestError
 
@@ -44,7 +45,8 @@ class IngestOptions:
     * ``parse_processes``: helper processes that turn the chunks of a file ingest into outcomes
       beside the dataflow (:mod:`pipelines._pool`); 0 processes them in the dataflow itself.
       Worth it for big files on a machine with a core to spare: each helper costs a second or
-      so to start.
+      so to start. ``helper_start``: what the file sources do meanwhile: process their chunks in
+      the dataflow (``"process"``, the default) or wait for the helpers (``"wait"``).
     * ``range_bytes``: a JSON-lines file is read as byte ranges of this size, each its own
       partition and stream, so that the processes of a cluster share a big file. Every stream
       commits on its own (one Delta commit per table and stream), so ranges cost commits: keep
@@ -71,6 +73,7 @@ class IngestOptions:
     landing_truncate_interval: timedelta = field(default_factory=lambda: timedelta(seconds=5))
     range_bytes: int = 1 << 30
     parse_processes: int = 0
+    helper_start: Literal["process", "wait"] = "process"
 
     def __post_init__(self) -> None:
         if (
@@ -79,6 +82,8 @@ class IngestOptions:
             or self.parse_processes < 0
         ):
             raise IngestError("IngestOptions.parse_processes must be a non-negative integer")
+        if self.helper_start not in ("process", "wait"):
+            raise IngestError('IngestOptions.helper_start must be "process" or "wait"')
         for name in (
             "chunk_rows",
             "chunk_bytes",

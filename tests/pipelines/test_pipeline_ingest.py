@@ -168,7 +168,7 @@ def test_helper_processes_give_the_same_tables_and_resume_after_a_stop(
     written twice."""
     settings, _ = ingested
     pooled = settings_at(sample_settings, tmp_path / "pooled")
-    options = IngestOptions(chunk_rows=200, parse_processes=2)
+    options = IngestOptions(chunk_rows=200, parse_processes=2, helper_start="wait")
     reports = _ingest_all(pooled, generated, options=options)
     assert all(r.reconciled for r in reports.values())
     # (the consent ledger collapses a choice restated within a chunk: it depends on chunk size)
@@ -183,7 +183,7 @@ def test_helper_processes_give_the_same_tables_and_resume_after_a_stop(
         if done < total:  # as Ctrl-C after the first chunk: the flow stops after its epoch
             signal.raise_signal(signal.SIGINT)
 
-    small = IngestOptions(chunk_rows=50, parse_processes=1)
+    small = IngestOptions(chunk_rows=50, parse_processes=1, helper_start="wait")
     with pytest.raises(IngestInterruptedError):
         run_ingest(stopped, "web", web, options=small, recovery_dir=recovery, progress=progress)
     lake = Lakehouse.from_settings(stopped)
@@ -199,6 +199,15 @@ def test_helper_processes_give_the_same_tables_and_resume_after_a_stop(
         ("quarantine", "record_ref"),
     ):
         got = lake.read(name).filter(is_web)[key].to_list()
+        assert sorted(got) == sorted(want.read(name).filter(is_web)[key].to_list()), name
+
+    # by default the first chunks are processed in the dataflow while the helpers start
+    mixed = settings_at(sample_settings, tmp_path / "mixed")
+    report = run_ingest(mixed, "web", web, options=IngestOptions(chunk_rows=20, parse_processes=1))
+    assert report.reconciled
+    mixed_lake = Lakehouse.from_settings(mixed)
+    for name, key in (("events", "event_id"), ("raw_events", "raw_id")):
+        got = mixed_lake.read(name)[key].to_list()
         assert sorted(got) == sorted(want.read(name).filter(is_web)[key].to_list()), name
 
 
