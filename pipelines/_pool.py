@@ -32,6 +32,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,8 +71,9 @@ class LinesTask:
     after: FilePosition
 
 
-#: an outcome without its tables, and the IPC files that hold them (by table name)
-_Shipped = tuple[Outcome, dict[str, str]]
+#: an outcome without its tables, the IPC files that hold them (by table name), and the
+#: helper's process id and CPU seconds so far
+_Shipped = tuple[Outcome, dict[str, str], tuple[int, float]]
 
 
 def _start(settings: Settings, options: IngestOptions, folder: Path) -> None:
@@ -109,13 +111,13 @@ def _ship(outcome: Outcome) -> _Shipped:
             writer.write_table(table)
         files[name] = path
     outcome.tables = {}
-    return outcome, files
+    return outcome, files, (os.getpid(), time.process_time())
 
 
 def _unship(shipped: _Shipped) -> Outcome:
     """The outcome with its tables mapped from their files (no copy); the files are unlinked
     (the memory lives on until the tables are freed)."""
-    outcome, files = shipped
+    outcome, files, _ = shipped
     tables: dict[str, pa.Table] = {}
     for name, path in files.items():
         with pa.memory_map(path) as source:
@@ -181,6 +183,7 @@ class ChunkPool:
         if processes < 1:
             raise ValueError("a chunk pool needs at least one process")
         self.processes = processes
+        self._cpu: dict[int, float] = {}
         self._folder = _folder()
         self._executor = ProcessPoolExecutor(
             max_workers=processes,
@@ -201,8 +204,34 @@ class ChunkPool:
         """The future outcome of ``chunk``, processed as received now."""
         now = datetime.now(UTC)
         if isinstance(chunk, LinesTask):
-            return _unshipped(self._executor.submit(_process_lines, chunk, now))
-        return _unshipped(self._executor.submit(_process, chunk, now))
+            return self._unshipped(self._executor.submit(_process_lines, chunk, now))
+        return self._unshipped(self._executor.submit(_process, chunk, now))
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the helpers have spent (as of their last outcome), not counting the
+        one-time start of the ``forkserver`` that imports the modules for them."""
+        return sum(self._cpu.values())
+
+    def _unshipped(self, shipped: Future[_Shipped]) -> Future[Outcome]:
+        """A future of the outcome, its tables mapped as soon as the helper is done."""
+        outcome: Future[Outcome] = Future()
+        cpu = self._cpu
+
+        def done(future: Future[_Shipped]) -> None:
+            if future.cancelled():
+                outcome.cancel()
+                outcome.set_running_or_notify_cancel()
+                return
+            try:
+                result = future.result()
+                pid, seconds = result[2]
+                cpu[pid] = max(seconds, cpu.get(pid, 0.0))
+                outcome.set_result(_unship(result))
+            except BaseException as e:  # the helper's error (or a broken pool) for the source
+                outcome.set_exception(e)
+
+        shipped.add_done_callback(done)
+        return outcome
 
     def close(self) -> None:
         """Stop the helpers (chunks still queued are dropped: the source re-reads them)."""
@@ -216,21 +245,3 @@ class ChunkPool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _unshipped(shipped: Future[_Shipped]) -> Future[Outcome]:
-    """A future of the outcome, its tables mapped as soon as the helper is done."""
-    outcome: Future[Outcome] = Future()
-
-    def done(future: Future[_Shipped]) -> None:
-        if future.cancelled():
-            outcome.cancel()
-            outcome.set_running_or_notify_cancel()
-            return
-        try:
-            outcome.set_result(_unship(future.result()))
-        except BaseException as e:  # the helper's error (or a broken pool) for the source
-            outcome.set_exception(e)
-
-    shipped.add_done_callback(done)
-    return outcome

@@ -186,7 +186,7 @@ def _run_process(job: _Job, process_id: int, results: Any) -> None:
             process_id=process_id,
             addresses=job.addresses,
         )
-    results.put(stats.report(flow_id=job.flow_id, elapsed=0.0))
+    results.put(stats.report(flow_id=job.flow_id, elapsed=0.0, cpu=time.process_time()))
 
 
 def run_ingest(
@@ -292,6 +292,8 @@ def _run(
         recovery_dir = default_recovery_dir(settings, flow_id, [p.stream for p in parts])
     recovery_dir = recovery_dir if recovery else None
     started = time.perf_counter()
+    cpu_started = time.process_time()
+    others = 0.0  # CPU seconds of the other processes of a cluster
     logger.info(
         "ingest %s: %d file(s), %d process(es) x %d worker(s)",
         source,
@@ -308,7 +310,7 @@ def _run(
                 recovery_dir=recovery_dir,
             )
         else:
-            _run_cluster(
+            others = _run_cluster(
                 flow,
                 _Job(settings, source, files, flow_id, options, workers, recovery_dir, []),
                 processes,
@@ -321,7 +323,12 @@ def _run(
     if temporary and recovery_dir is not None:
         # everything is committed: the state of these files is no longer needed
         shutil.rmtree(recovery_dir, ignore_errors=True)
-    report = stats.report(flow_id=flow_id, elapsed=time.perf_counter() - started, files=len(files))
+    cpu = time.process_time() - cpu_started + others
+    if pool is not None:
+        cpu += pool.cpu_seconds()
+    report = stats.report(
+        flow_id=flow_id, elapsed=time.perf_counter() - started, files=len(files), cpu=cpu
+    )
     logger.info(
         "ingest %s: %d inputs, %d events, %d quarantined, %d duplicates, %d skipped in %.1fs",
         source,
@@ -335,8 +342,10 @@ def _run(
     return report
 
 
-def _run_cluster(flow: Dataflow, job: _Job, processes: int, stats: IngestStats) -> None:
-    """Run ``flow`` as process 0 of a local cluster; the others are spawned from ``job``."""
+def _run_cluster(flow: Dataflow, job: _Job, processes: int, stats: IngestStats) -> float:
+    """Run ``flow`` as process 0 of a local cluster; the others are spawned from ``job``.
+    Returns the CPU seconds of the others."""
+    cpu = 0.0
     addresses = free_addresses(processes)
     job = replace(job, addresses=addresses)
     if job.recovery_dir is not None:
@@ -372,6 +381,7 @@ def _run_cluster(flow: Dataflow, job: _Job, processes: int, stats: IngestStats) 
                 rows=report.rows,
                 commits=report.commits,
             )
+            cpu += report.cpu
     finally:
         for child in children:
             child.join(timeout=30)
@@ -381,3 +391,4 @@ def _run_cluster(flow: Dataflow, job: _Job, processes: int, stats: IngestStats) 
     failed = [c.name for c in children if c.exitcode != 0]
     if failed:
         raise IngestError(f"ingest process(es) failed: {', '.join(failed)}")
+    return cpu

@@ -36,6 +36,9 @@ class IngestReport:
     commits: int
     elapsed: float
     files: int = 0
+    #: CPU seconds of the run: every thread of the ingesting process and its helper processes
+    #: (``parse_processes``) or cluster processes; 0 where not measured
+    cpu: float = 0.0
 
     @property
     def quarantined_total(self) -> int:
@@ -63,6 +66,7 @@ class IngestReport:
             "commits": self.commits,
             "files": self.files,
             "elapsed_s": round(self.elapsed, 3),
+            "cpu_s": round(self.cpu, 3),
             "inputs_per_s": round(self.events_per_second, 1),
             "reconciled": self.reconciled,
         }
@@ -102,7 +106,9 @@ class IngestStats:
             self.quarantined.update(quarantined)
             self.rows.update(rows)
 
-    def report(self, *, flow_id: str, elapsed: float, files: int = 0) -> IngestReport:
+    def report(
+        self, *, flow_id: str, elapsed: float, files: int = 0, cpu: float = 0.0
+    ) -> IngestReport:
         """A frozen report of the counts so far."""
         with self._lock:
             return IngestReport(
@@ -116,4 +122,5 @@ class IngestStats:
                 commits=self.commits,
                 elapsed=elapsed,
                 files=files,
+                cpu=cpu,
             )
