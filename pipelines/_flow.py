@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import hashlib
 import logging
@@ -237,3 +238,29 @@ def tune_gc() -> None:  # also run by the helpers of pipelines._pool
     threshold = gc.get_threshold()
     if threshold[0] < _GC_THRESHOLD:
         gc.set_threshold(_GC_THRESHOLD, *threshold[1:])
+    _tune_malloc()
+
+
+#: glibc ``mallopt`` parameters: M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def _tune_malloc() -> None:
+    """Keep freed memory for the next chunk instead of giving it back to the system.
+
+    A chunk's lines and buffers are megabytes of short-lived allocations; by default glibc
+    maps big blocks afresh and trims the heap as soon as they are freed, so every chunk pays
+    the page faults of its memory again (expensive in a virtual machine). Where glibc is not
+    the C library this does nothing."""
+    if _MALLOC_TUNED:
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 64 << 20)
+        libc.mallopt(_M_TRIM_THRESHOLD, 512 << 20)
+    except (OSError, AttributeError):  # not glibc
+        pass
+    _MALLOC_TUNED.append(True)
+
+
+_MALLOC_TUNED: list[bool] = []
