@@ -537,22 +537,25 @@ def ingest(
         int, typer.Option("--processes", "-p", min=1, help="Worker processes.")
     ] = 1,
     parse_processes: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--parse-processes",
             min=0,
-            help="Helper processes that parse and validate chunks beside the dataflow "
-            "(big files on a machine with cores to spare).",
+            help="Helper processes that read, parse and validate chunks beside the dataflow. "
+            "Default: one per CPU for 64 MB of JSON lines or more, else none (0).",
         ),
-    ] = 0,
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Ingest files of a configured source (a Bytewax batch flow; exactly-once, lossless)."""
     from cdp.ingest import IngestOptions
     from pipelines import run_ingest
+    from pipelines.ingest import default_parse_processes
 
     settings = state.settings()
     settings.source(source)
+    if parse_processes is None:
+        parse_processes = default_parse_processes(settings, source, paths, processes=processes)
     options = IngestOptions(parse_processes=parse_processes)
     with _progress(f"ingesting {source}") as update:
         report = run_ingest(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import queue
 import shutil
 import threading
@@ -54,7 +55,14 @@ from pipelines._pool import ChunkPool
 from pipelines._sources import FileSource, ReadProgress, file_parts
 from storage import Lakehouse
 
-__all__ = ["Progress", "build_ingest_flow", "default_flow_id", "run_ingest"]
+__all__ = [
+    "AUTO_HELPERS_MIN_BYTES",
+    "Progress",
+    "build_ingest_flow",
+    "default_flow_id",
+    "default_parse_processes",
+    "run_ingest",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +73,37 @@ Progress = Callable[[int, int], None]
 def default_flow_id(source: str) -> str:
     """The flow id of ``cdp ingest --source SOURCE``."""
     return f"ingest-{source}"
+
+
+#: JSON lines below this size are processed in the dataflow alone: helpers take a second or so
+#: to start (``cdp ingest`` without ``--parse-processes``)
+AUTO_HELPERS_MIN_BYTES = 64 << 20
+
+
+def default_parse_processes(
+    settings: Settings, source: str, paths: Sequence[Path], *, processes: int = 1
+) -> int:
+    """Helper processes for ``cdp ingest`` when not told: one per CPU the process may use, for
+    JSON-lines files of :data:`AUTO_HELPERS_MIN_BYTES` or more (the helpers read those
+    themselves); none for smaller inputs, other formats, or a cluster (``processes`` > 1)."""
+    if processes > 1:
+        return 0
+    default = _default_format(settings, source)
+    size = 0
+    for path in paths:
+        path = Path(path)
+        try:
+            if file_format(path, default) == "jsonl":
+                size += path.stat().st_size
+        except (OSError, IngestError):
+            continue  # reported by the ingest itself
+    if size < AUTO_HELPERS_MIN_BYTES:
+        return 0
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return cpus if cpus > 1 else 0
 
 
 def _default_format(settings: Settings, source: str) -> str:

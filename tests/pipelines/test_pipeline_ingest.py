@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from pathlib import Path
 
@@ -21,7 +22,12 @@ from cdp.ingest import (
     UnsupportedSourceError,
 )
 from cdp.synth import GenerationReport
-from pipelines.ingest import build_ingest_flow, run_ingest
+from pipelines.ingest import (
+    AUTO_HELPERS_MIN_BYTES,
+    build_ingest_flow,
+    default_parse_processes,
+    run_ingest,
+)
 from storage import Lakehouse
 
 SOURCES = ("crm", "erp", "web")
@@ -383,3 +389,25 @@ def test_a_partial_recovery_folder_is_replaced_and_a_whole_one_kept(tmp_path: Pa
     before = marker.stat().st_mtime_ns, marker.stat().st_ino
     prepare_recovery(fresh)
     assert (marker.stat().st_mtime_ns, marker.stat().st_ino) == before
+
+
+def test_cdp_ingest_uses_helpers_for_big_json_lines_only(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Without ``--parse-processes``, ``cdp ingest`` starts one helper per CPU for big JSON-lines
+    inputs (which the helpers read themselves), none for small ones, other formats or a
+    cluster."""
+    small = tmp_path / "small.jsonl"
+    small.write_bytes(b'{"type": "track"}\n')
+    big = tmp_path / "big.jsonl"
+    with big.open("wb") as f:  # sparse: the size counts, not the content
+        f.truncate(AUTO_HELPERS_MIN_BYTES)
+    table = tmp_path / "big.csv"
+    with table.open("wb") as f:
+        f.truncate(AUTO_HELPERS_MIN_BYTES * 2)
+    cpus = len(os.sched_getaffinity(0))
+    assert default_parse_processes(settings, "web", [small]) == 0
+    assert default_parse_processes(settings, "web", [big]) == (cpus if cpus > 1 else 0)
+    assert default_parse_processes(settings, "web", [small, big]) == (cpus if cpus > 1 else 0)
+    assert default_parse_processes(settings, "crm", [table]) == 0
+    assert default_parse_processes(settings, "web", [big], processes=2) == 0
