@@ -195,6 +195,11 @@ class ChunkPool:
         # build their processors while the dataflow sets up and processes the first chunks
         self._warming = [self._executor.submit(_ready) for _ in range(processes)]
 
+    @property
+    def folder(self) -> Path:
+        """Where the outcomes' tables cross (removed when the pool closes)."""
+        return self._folder
+
     def ready(self) -> bool:
         """Whether the helpers have started (before, the file sources process chunks in the
         dataflow, rather than wait a second or so for them)."""

@@ -15,13 +15,16 @@ from pipeline_helpers import expect, files, manifest, settings_at, snapshot
 
 from cdp.config import KafkaSettings, Settings, SourceConfig
 from cdp.ingest import (
+    IngestError,
     IngestInterruptedError,
     IngestOptions,
     IngestReport,
     InputFileError,
     UnsupportedSourceError,
 )
+from cdp.ingest.readers import JsonLinesReader
 from cdp.synth import GenerationReport
+from pipelines._pool import ChunkPool, LinesTask
 from pipelines.ingest import (
     AUTO_HELPERS_MIN_BYTES,
     build_ingest_flow,
@@ -411,3 +414,42 @@ def test_cdp_ingest_uses_helpers_for_big_json_lines_only(
     assert default_parse_processes(settings, "web", [small, big]) == (cpus if cpus > 1 else 0)
     assert default_parse_processes(settings, "crm", [table]) == 0
     assert default_parse_processes(settings, "web", [big], processes=2) == 0
+
+
+@pytest.mark.integration
+def test_a_helper_reads_its_own_lines_and_refuses_a_changed_file(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A helper reads the lines the dataflow's reader skipped over and turns them into the
+    outcome (tables mapped back from shared memory); a file that no longer holds them where
+    the reader found them is an error, never a silently different chunk."""
+    lines = [
+        orjson.dumps(
+            {
+                "type": "track",
+                "event": "Clicked",
+                "messageId": f"m-{n}",
+                "anonymousId": f"a-{n % 3}",
+                "timestamp": "2026-03-01T10:00:00.000Z",
+            }
+        )
+        for n in range(30)
+    ]
+    path = tmp_path / "web.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    options = IngestOptions(chunk_rows=12)
+    with JsonLinesReader(path, max_record_bytes=options.max_record_bytes) as reader:
+        start = reader.position
+        rows = reader.skip_batch(options.chunk_rows, options.chunk_bytes)
+        after = reader.position
+    assert rows == 12
+    task = LinesTask("web", "file:web", path, start, 12, after)
+    with ChunkPool(settings, options, processes=1) as pool:
+        outcome = pool.submit(task).result(timeout=120)
+        assert outcome.table("events")["event_id"].to_pylist() == [f"m-{n}" for n in range(12)]
+        assert outcome.table("raw_events")["payload"].to_pylist() == lines[:12]
+        assert pool.cpu_seconds() > 0
+        path.write_bytes(b"\n" + b"\n".join(lines))  # the lines moved by one byte
+        with pytest.raises(IngestError, match="changed"):
+            pool.submit(task).result(timeout=120)
+    assert not pool.folder.exists()  # the shared-memory files are gone with the pool
