@@ -4,7 +4,7 @@ A Bytewax cluster shares the work of a file ingest between processes, but every 
 crosses to the process that writes it, and on a small machine the cluster's own cost ate the
 gain. A :class:`ChunkPool` instead keeps the dataflow in one process and hands the CPU-heavy
 step - turning a chunk of inputs into an :class:`~cdp.ingest.Outcome`, a pure function of the
-chunk, the configuration and the time - to spawned helper processes; the dataflow's process
+chunk, the configuration and the time - to helper processes; the dataflow's process
 dedupes, writes Delta and runs the consent engine. The file source keeps a few chunks in flight
 and emits their outcomes in order (:class:`pipelines._sources.FileSource`), and its snapshot is
 the position after the last outcome emitted, so a restart reads the chunks that were still in
@@ -20,8 +20,11 @@ work it moves:
   memory, where there is one), which the dataflow's process maps without a copy and unlinks;
   only the rest of the outcome is pickled.
 
-Helpers are started with ``spawn`` (the dataflow's process runs Rust thread pools that a fork
-would not carry over); each builds its :class:`~cdp.ingest.Processor` once.
+Helpers fork from a ``forkserver`` (``spawn`` where there is none), never from the dataflow's
+process itself, which runs Rust thread pools that a fork would not carry over; the server
+imports the modules once, and each helper builds its :class:`~cdp.ingest.Processor` once. They
+start with the pool; until they are ready the file sources process chunks in the dataflow
+(``IngestOptions.helper_start``).
 """
 
 from __future__ import annotations
@@ -77,7 +80,8 @@ _Shipped = tuple[Outcome, dict[str, str], tuple[int, float]]
 
 
 def _start(settings: Settings, options: IngestOptions, folder: Path) -> None:
-    """Initializer of a helper process: its processor, and the garbage collector tuned."""
+    """Initializer of a helper process: its processor; the garbage collector and the allocator
+    tuned as in the dataflow's process."""
     global _PROCESSOR, _OPTIONS, _FOLDER  # one processor per helper process, built once
     from pipelines._flow import tune_gc
 
