@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import bytewax.operators as op
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 from bytewax.dataflow import Stream
@@ -292,7 +293,7 @@ class ConsentSink(FixedPartitionedSink[Any, None]):
         ``(stream, seq, idempotency_key)`` of their rows that won their purpose."""
         fresh_parts: list[pa.Table] = []
         versions: dict[str, int] = {}  # origin stream -> last seq
-        state_parts: list[pa.Table] = []
+        won: list[bool] = []  # per row of fresh_parts (when there are winners)
         for stream, table in ledgers:
             seqs = table[_SEQ].to_pylist()
             done = part._done(stream)
@@ -305,16 +306,17 @@ class ConsentSink(FixedPartitionedSink[Any, None]):
             fresh_parts.append(table)
             if winners:
                 keys = table["idempotency_key"].to_pylist()
-                picked: list[int] = []
                 taken: set[tuple[int, str]] = set()
-                for n, handle in enumerate(zip(seqs, keys, strict=True)):
-                    if (stream, *handle) in winners and handle not in taken:
+                for handle in zip(seqs, keys, strict=True):
+                    wins = (stream, *handle) in winners and handle not in taken
+                    if wins:
                         taken.add(handle)
-                        picked.append(n)
-                if picked:
-                    state_parts.append(table.take(pa.array(picked, pa.int64())))
+                    won.append(wins)
         rows = _concat(fresh_parts)
-        states = _state_table(_concat(state_parts))
+        # the winning rows, picked once from all of them (a take per ledger table cost more)
+        states = None
+        if rows is not None and any(won):
+            states = _state_table(rows.filter(pa.array(won, pa.bool_())))
         if rows is None and states is None:
             return
         claimed: list[str] = []
@@ -372,15 +374,22 @@ def _state_table(winners: pa.Table | None) -> pa.Table | None:
     the greatest precedence (of equal ones the last), as :func:`consent.state.state_row`."""
     if winners is None:
         return None
-    subjects = winners["subject_hash"].to_pylist()
-    purposes = winners["purpose"].to_pylist()
-    orders = winners[_PRECEDENCE].to_pylist()
-    best: dict[tuple[str, str], int] = {}
-    for n, key in enumerate(zip(subjects, purposes, strict=True)):
-        known = best.get(key)
-        if known is None or orders[n] >= orders[known]:
-            best[key] = n
-    picked = winners if len(best) == winners.num_rows else winners.take(sorted(best.values()))
+    # per (subject, purpose) the row of the greatest precedence, of equal ones the last
+    best = (
+        pl.DataFrame(
+            {
+                "subject": winners["subject_hash"],
+                "purpose": winners["purpose"],
+                "order": winners[_PRECEDENCE],
+            }
+        )
+        .with_row_index("n")
+        .group_by("subject", "purpose")
+        .agg(pl.col("n").sort_by("order", "n").last())
+        .get_column("n")
+        .sort()
+    )
+    picked = winners if best.len() == winners.num_rows else winners.take(best.to_arrow())
     now = pa.scalar(datetime.now(UTC), pa.timestamp("us", "UTC"))
     columns = [c for c in STATE_COLUMNS if c not in ("precedence", "updated_at")]
     return (
