@@ -33,6 +33,7 @@ import itertools
 import logging
 import multiprocessing
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -174,10 +175,33 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def _folder() -> Path:
+    """A fresh folder for the outcomes' files, named after this process; folders left behind
+    by processes that died (``kill -9``: memory in ``/dev/shm`` until a reboot) are removed."""
     shared = (
         _SHARED_MEMORY if _SHARED_MEMORY.is_dir() and os.access(_SHARED_MEMORY, os.W_OK) else None
     )
-    return Path(tempfile.mkdtemp(prefix="cdp-pool-", dir=shared))
+    root = Path(shared or tempfile.gettempdir())
+    for stale in root.glob(f"{_FOLDER_PREFIX}*"):
+        match = _FOLDER_PID.match(stale.name)
+        if match and not _alive(int(match.group(1))):
+            shutil.rmtree(stale, ignore_errors=True)
+            logger.info("removed the helper files of a process that ended: %s", stale.name)
+    return Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-", dir=root))
+
+
+_FOLDER_PREFIX = "cdp-pool-"
+_FOLDER_PID = re.compile(rf"^{_FOLDER_PREFIX}(\d+)-")
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (one of another user counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class ChunkPool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -453,3 +455,16 @@ def test_a_helper_reads_its_own_lines_and_refuses_a_changed_file(
         with pytest.raises(IngestError, match="changed"):
             pool.submit(task).result(timeout=120)
     assert not pool.folder.exists()  # the shared-memory files are gone with the pool
+
+    # the files of a process killed with its pool open are removed by the next pool
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    stale = pool.folder.parent / f"cdp-pool-{int(ended.stdout)}-left"
+    stale.mkdir()
+    (stale / "1-0-events.arrow").write_bytes(b"x" * 1024)
+    ChunkPool(settings, options, processes=1).close()
+    assert not stale.exists()
