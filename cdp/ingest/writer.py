@@ -323,14 +323,9 @@ _EPOCH_DAY = date(1970, 1, 1)
 
 def _dates(column: pa.ChunkedArray | pa.Array) -> list[date]:
     """The ``date32`` values of ``column`` as dates (one object per distinct day: fast)."""
-    days: dict[int, date] = {}
-    out = []
-    for day in pc.cast(column, pa.int32()).to_pylist():
-        found = days.get(day)
-        if found is None:
-            found = days[day] = _EPOCH_DAY + timedelta(days=day)
-        out.append(found)
-    return out
+    numbers = pc.cast(column, pa.int32()).to_pylist()
+    days = {day: _EPOCH_DAY + timedelta(days=day) for day in set(numbers)}
+    return list(map(days.__getitem__, numbers))
 
 
 _SUPPRESSED_ERROR = "an identifier of this input was erased (GDPR Art. 17); input not kept"
