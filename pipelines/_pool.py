@@ -17,8 +17,9 @@ work it moves:
   inputs, found by :meth:`~cdp.ingest.readers.JsonLinesReader.skip_batch` without building
   them); the helper reads the lines itself. Other chunks cross as they are.
 * out: the outcome's Arrow tables as Arrow IPC files in a folder of the pool (in ``/dev/shm``,
-  memory, where there is one), which the dataflow's process maps without a copy and unlinks;
-  only the rest of the outcome is pickled.
+  memory, where there is one with room; else in the temporary folder), which the dataflow's
+  process maps without a copy and unlinks; only the rest of the outcome is pickled (all of it
+  when the folder has no room left).
 
 Helpers fork from a ``forkserver`` (``spawn`` where there is none), never from the dataflow's
 process itself, which runs Rust thread pools that a fork would not carry over; the server
@@ -29,6 +30,7 @@ start with the pool; until they are ready the file sources process chunks in the
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import multiprocessing
@@ -56,8 +58,10 @@ _PROCESSOR: Processor | None = None
 _OPTIONS: IngestOptions | None = None
 _FOLDER: Path | None = None
 _NAMES = itertools.count()
-#: where the outcomes' tables cross: memory where the system offers a tmpfs
+#: where the outcomes' tables cross: memory where the system offers a tmpfs with room for the
+#: chunks a sink holds before it commits (about 2 KB a line); else the temporary folder
 _SHARED_MEMORY = Path("/dev/shm")
+_SHARED_MEMORY_MIN = 2 << 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,19 +114,29 @@ def _ship(outcome: Outcome) -> _Shipped:
     assert _FOLDER is not None, "helper process not initialised"
     files: dict[str, str] = {}
     prefix = f"{os.getpid()}-{next(_NAMES)}"
-    for name, table in outcome.tables.items():
-        path = str(_FOLDER / f"{prefix}-{name}.arrow")
-        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
-        files[name] = path
+    cpu = (os.getpid(), time.process_time())
+    try:
+        for name, table in outcome.tables.items():
+            path = str(_FOLDER / f"{prefix}-{name}.arrow")
+            files[name] = path
+            with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+    except OSError as e:  # the folder is full (a small /dev/shm): the tables go pickled
+        for path in files.values():
+            with contextlib.suppress(OSError):
+                Path(path).unlink()
+        logger.warning("no room for a chunk's tables in %s (%s); sent inline", _FOLDER, e)
+        return outcome, {}, cpu
     outcome.tables = {}
-    return outcome, files, (os.getpid(), time.process_time())
+    return outcome, files, cpu
 
 
 def _unship(shipped: _Shipped) -> Outcome:
     """The outcome with its tables mapped from their files (no copy); the files are unlinked
     (the memory lives on until the tables are freed)."""
     outcome, files, _ = shipped
+    if not files:
+        return outcome  # the tables came inline (or there were none)
     tables: dict[str, pa.Table] = {}
     for name, path in files.items():
         with pa.memory_map(path) as source:
@@ -177,10 +191,11 @@ def _context() -> multiprocessing.context.BaseContext:
 def _folder() -> Path:
     """A fresh folder for the outcomes' files, named after this process; folders left behind
     by processes that died (``kill -9``: memory in ``/dev/shm`` until a reboot) are removed."""
-    shared = (
-        _SHARED_MEMORY if _SHARED_MEMORY.is_dir() and os.access(_SHARED_MEMORY, os.W_OK) else None
-    )
-    root = Path(shared or tempfile.gettempdir())
+    root = Path(tempfile.gettempdir())
+    if _SHARED_MEMORY.is_dir() and os.access(_SHARED_MEMORY, os.W_OK):
+        room = shutil.disk_usage(_SHARED_MEMORY).free
+        if room >= _SHARED_MEMORY_MIN:  # (a container's is often 64 MB: too small)
+            root = _SHARED_MEMORY
     for stale in root.glob(f"{_FOLDER_PREFIX}*"):
         match = _FOLDER_PID.match(stale.name)
         if match and not _alive(int(match.group(1))):
