@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import hashlib
 import logging
@@ -245,6 +246,7 @@ def tune_gc() -> None:  # also run by the helpers of pipelines._pool
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 
 
+@functools.cache  # once per process
 def _tune_malloc() -> None:
     """Keep freed memory for the next chunk instead of giving it back to the system.
 
@@ -252,15 +254,9 @@ def _tune_malloc() -> None:
     maps big blocks afresh and trims the heap as soon as they are freed, so every chunk pays
     the page faults of its memory again (expensive in a virtual machine). Where glibc is not
     the C library this does nothing."""
-    if _MALLOC_TUNED:
-        return
     try:
         libc = ctypes.CDLL("libc.so.6")
         libc.mallopt(_M_MMAP_THRESHOLD, 64 << 20)
         libc.mallopt(_M_TRIM_THRESHOLD, 512 << 20)
     except (OSError, AttributeError):  # not glibc
         pass
-    _MALLOC_TUNED.append(True)
-
-
-_MALLOC_TUNED: list[bool] = []

@@ -114,7 +114,6 @@ def _ship(outcome: Outcome) -> _Shipped:
     assert _FOLDER is not None, "helper process not initialised"
     files: dict[str, str] = {}
     prefix = f"{os.getpid()}-{next(_NAMES)}"
-    cpu = (os.getpid(), time.process_time())
     try:
         for name, table in outcome.tables.items():
             path = str(_FOLDER / f"{prefix}-{name}.arrow")
@@ -126,9 +125,9 @@ def _ship(outcome: Outcome) -> _Shipped:
             with contextlib.suppress(OSError):
                 Path(path).unlink()
         logger.warning("no room for a chunk's tables in %s (%s); sent inline", _FOLDER, e)
-        return outcome, {}, cpu
+        return outcome, {}, (os.getpid(), time.process_time())
     outcome.tables = {}
-    return outcome, files, cpu
+    return outcome, files, (os.getpid(), time.process_time())
 
 
 def _unship(shipped: _Shipped) -> Outcome:

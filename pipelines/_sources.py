@@ -175,8 +175,14 @@ class _FilePartition(StatefulSourcePartition[Chunk | Outcome, FilePosition]):
     def next_batch(self) -> list[Chunk | Outcome]:
         if self._stop is not None and self._stop.is_set():
             raise StopIteration  # the next run resumes from the snapshot
-        if self._pool is not None:
-            return self._next_outcomes(self._pool)
+        pool = self._pool
+        if pool is not None:
+            if self._pending or pool.ready():
+                return self._next_outcomes(pool)
+            if self._options.helper_start == "wait":
+                self._awake = datetime.now(UTC) + _POOL_POLL
+                return []
+        # no pool, or its helpers are still starting: this chunk is processed in the dataflow
         chunk = self._next_chunk()
         if chunk is None:
             raise StopIteration
@@ -212,16 +218,6 @@ class _FilePartition(StatefulSourcePartition[Chunk | Outcome, FilePosition]):
         """The outcomes done, in order; keeps ``pool.processes + 1`` chunks in flight."""
         out: list[Chunk | Outcome] = []
         pending = self._pending
-        if not pending and not pool.ready():
-            if self._options.helper_start == "wait":
-                self._awake = datetime.now(UTC) + _POOL_POLL
-                return out
-            # the helpers are still starting: this chunk is processed in the dataflow
-            chunk = self._next_chunk()
-            if chunk is None:
-                raise StopIteration
-            self._emitted = self._reader.position
-            return [chunk]
         while pending and pending[0][0].done():
             future, position = pending.popleft()
             out.append(future.result())  # a helper that died raises: the run stops
