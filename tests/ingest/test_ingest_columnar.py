@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import polars as pl
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from cdp.config import Settings
 from cdp.ingest import FileChunk, IngestOptions, Outcome, OutcomeBuilder, Processor
+from cdp.ingest import columnar
 from cdp.ingest.columnar import add_plain_lines
 from cdp.ingest.readers import InputBatch, JsonLinesReader
 from cdp.synth import GenerationReport
@@ -340,3 +342,28 @@ def test_numbers_beyond_a_double_are_valid_json_on_both_paths(sample_settings: S
     outcome = _assert_same(sample_settings, _batch([line]))
     [row] = outcome.rows("events")
     assert row["properties"] == '{"huge":1e400,"exact":123456789012345678901234567890}'
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(['"', "\\", "u", "t", "c", "f", "S", "x", "{", ":", "é"]),
+        max_size=40,
+    )
+    | st.builds(
+        "".join,
+        st.lists(
+            st.sampled_from(
+                ['"', "\\u", "x", *(f'"{k}"' for k in columnar._DECODED_CONTEXT_KEYS)]
+            ),
+            max_size=6,
+        ),
+    )
+)
+def test_the_signal_screens_match_the_quoted_keys_and_escapes(text: str) -> None:
+    found = pl.Series([text]).str
+    for screen, keys in (
+        (columnar._CONTEXT_SCREEN, columnar._DECODED_CONTEXT_KEYS),
+        (columnar._PROPERTY_SCREEN, columnar._DECODED_PROPERTY_KEYS),
+    ):
+        wanted = "\\u" in text or any(f'"{k}"' in text for k in keys)
+        assert found.contains(screen).item() is wanted
