@@ -15,8 +15,7 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from cdp.config import Settings
-from cdp.ingest import FileChunk, IngestOptions, Outcome, OutcomeBuilder, Processor
-from cdp.ingest import columnar
+from cdp.ingest import FileChunk, IngestOptions, Outcome, OutcomeBuilder, Processor, columnar
 from cdp.ingest.columnar import add_plain_lines
 from cdp.ingest.readers import InputBatch, JsonLinesReader
 from cdp.synth import GenerationReport
@@ -352,9 +351,7 @@ def test_numbers_beyond_a_double_are_valid_json_on_both_paths(sample_settings: S
     | st.builds(
         "".join,
         st.lists(
-            st.sampled_from(
-                ['"', "\\u", "x", *(f'"{k}"' for k in columnar._DECODED_CONTEXT_KEYS)]
-            ),
+            st.sampled_from(['"', "\\u", "x", *(f'"{k}"' for k in columnar._DECODED_CONTEXT_KEYS)]),
             max_size=6,
         ),
     )
