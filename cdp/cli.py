@@ -518,6 +518,10 @@ def _print_ingest(report: IngestReport, *, as_json: bool) -> None:
         table.add_row(f"quarantined: {error_type}", f"{count:,}")
     for name, count in sorted(report.rows.items()):
         table.add_row(f"rows → {name}", f"{count:,}")
+    for name, count in sorted(report.compacted.items()):
+        table.add_row(f"small files compacted: {name}", f"{count:,}")
+    if report.compacted:
+        table.add_row("compaction", f"{report.compaction:.1f} s")
     out.print(table)
     verdict = "[green]reconciled[/]" if report.reconciled else "[bold red]NOT reconciled[/]"
     out.print(

@@ -40,6 +40,7 @@ from cdp.ingest import (
     InputFileError,
     Processor,
     UnsupportedSourceError,
+    compact_small_files,
     file_format,
 )
 from pipelines._flow import (
@@ -53,7 +54,7 @@ from pipelines._flow import (
 )
 from pipelines._pool import ChunkPool
 from pipelines._sources import FileSource, ReadProgress, file_parts
-from storage import Lakehouse
+from storage import Lakehouse, StorageError
 
 __all__ = [
     "AUTO_HELPERS_MIN_BYTES",
@@ -368,6 +369,8 @@ def _run(
     report = stats.report(
         flow_id=flow_id, elapsed=time.perf_counter() - started, files=len(files), cpu=cpu
     )
+    if options.compact_files and report.rows:
+        report = _compact(lakehouse, report, min_files=options.compact_files)
     logger.info(
         "ingest %s: %d inputs, %d events, %d quarantined, %d duplicates, %d skipped in %.1fs",
         source,
@@ -379,6 +382,19 @@ def _run(
         report.elapsed,
     )
     return report
+
+
+def _compact(lakehouse: Lakehouse, report: IngestReport, *, min_files: int) -> IngestReport:
+    """Compact the tables the run wrote where a partition has gathered ``min_files`` small
+    files (maintenance: a failure is logged, the ingest itself is committed)."""
+    started = time.perf_counter()
+    written = [name for name, rows in report.rows.items() if rows]
+    try:
+        compacted = compact_small_files(lakehouse, written, min_files=min_files, scope="partition")
+    except StorageError as e:
+        logger.warning("compaction after the ingest failed (%s); the next run tries again", e)
+        compacted = {}
+    return replace(report, compacted=compacted, compaction=time.perf_counter() - started)
 
 
 def _run_cluster(flow: Dataflow, job: _Job, processes: int, stats: IngestStats) -> float:

@@ -615,6 +615,21 @@ class Lakehouse:
         """URIs of the data files of the latest version."""
         return list(self._fresh(name).file_uris())
 
+    def small_files(self, name: str, *, below: int) -> dict[str, int]:
+        """Data files of the latest version smaller than ``below`` bytes, counted per partition
+        (``"col=value/…"`` in the order of the partition columns; ``""`` when unpartitioned)."""
+        dt = self._fresh(name)
+        columns = dt.metadata().partition_columns
+        actions = pa.table(dt.get_add_actions(flatten=True))
+        sizes = actions.column("size_bytes").to_pylist()
+        values = [actions.column(f"partition.{c}").to_pylist() for c in columns]
+        counts: dict[str, int] = {}
+        for n, size in enumerate(sizes):
+            if size < below:
+                key = "/".join(f"{c}={v[n]}" for c, v in zip(columns, values, strict=True))
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
 
 def _log_version(file_name: str) -> int | None:
     """The version a ``_delta_log`` file belongs to (``00..12.json``, ``00..12.checkpoint.parquet``,

@@ -36,6 +36,10 @@ class IngestOptions:
     * ``dedupe_max_ids``: event ids the in-memory dedupe index holds before it forgets the least
       recently used days (it reloads a day from the ``events`` table when needed again).
     * ``compact_every``: commits to a table after which the stream compacts its small files.
+    * ``compact_files``: after a file ingest, a table it wrote is compacted once one of its
+      partitions holds this many small files (under 32 MB; each run adds a few per partition,
+      a month-partitioned ``events`` one per month and commit). The default, 50, makes
+      compaction rare and worth it (as Delta's auto-compaction); 0 never compacts.
     * ``landing_batch``: most landing entries read per poll of one lane.
     * ``sink_partitions``: partitions of the Delta sink. One (the default) makes one writer for
       the whole flow, so the event-id dedupe is exact even across processes; more spread the
@@ -65,6 +69,7 @@ class IngestOptions:
     columnar: bool = True
     dedupe_max_ids: int = 2_000_000
     compact_every: int = 100
+    compact_files: int = 50
     landing_batch: int = 5_000
     sink_partitions: int = 1
     #: partitions of the consent engine's sink (statements keyed by subject, pipelines.consent)
@@ -76,12 +81,10 @@ class IngestOptions:
     helper_start: Literal["process", "wait"] = "process"
 
     def __post_init__(self) -> None:
-        if (
-            not isinstance(self.parse_processes, int)
-            or isinstance(self.parse_processes, bool)
-            or self.parse_processes < 0
-        ):
-            raise IngestError("IngestOptions.parse_processes must be a non-negative integer")
+        for name in ("parse_processes", "compact_files"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise IngestError(f"IngestOptions.{name} must be a non-negative integer")
         if self.helper_start not in ("process", "wait"):
             raise IngestError('IngestOptions.helper_start must be "process" or "wait"')
         for name in (

@@ -39,6 +39,10 @@ class IngestReport:
     #: CPU seconds of the run: every thread of the ingesting process and its helper processes
     #: (``parse_processes``) or cluster processes; 0 where not measured
     cpu: float = 0.0
+    #: data files rewritten per table by the compaction after the run
+    #: (``IngestOptions.compact_files``), and its seconds (not in ``elapsed``)
+    compacted: dict[str, int] = field(default_factory=dict)
+    compaction: float = 0.0
 
     @property
     def quarantined_total(self) -> int:
@@ -67,6 +71,8 @@ class IngestReport:
             "files": self.files,
             "elapsed_s": round(self.elapsed, 3),
             "cpu_s": round(self.cpu, 3),
+            "compacted": dict(self.compacted),
+            "compaction_s": round(self.compaction, 3),
             "inputs_per_s": round(self.events_per_second, 1),
             "reconciled": self.reconciled,
         }

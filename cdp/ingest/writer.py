@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import polars as pl
 import pyarrow as pa
@@ -100,17 +100,33 @@ def consent_key_loader(lakehouse: Lakehouse) -> IdLoader:
     return load
 
 
+#: a data file below this size is small: compaction bins it with others (delta-rs writes files
+#: of up to 100 MB when it compacts)
+SMALL_FILE_BYTES: Final = 32 << 20
+
+
 def compact_small_files(
-    lakehouse: Lakehouse, tables: Iterable[str], *, min_files: int = 8
+    lakehouse: Lakehouse,
+    tables: Iterable[str],
+    *,
+    min_files: int = 8,
+    scope: Literal["table", "partition"] = "table",
 ) -> dict[str, int]:
-    """Compact the tables that hold at least ``min_files`` data files; files removed per table.
+    """Compact the tables that hold at least ``min_files`` small data files (under
+    :data:`SMALL_FILE_BYTES`) in all (``scope="table"``) or in one of their partitions
+    (``"partition"``: a month-partitioned table gets a few files per month from every run, and is
+    rewritten only once a month has gathered many); files removed per compacted table.
 
     Micro-batches write small files; compaction rewrites them into large ones (readers are not
     affected, concurrent appends do not conflict with it).
     """
     removed: dict[str, int] = {}
     for name in tables:
-        if not lakehouse.exists(name) or len(lakehouse.files(name)) < min_files:
+        if not lakehouse.exists(name):
+            continue
+        counts = lakehouse.small_files(name, below=SMALL_FILE_BYTES)
+        found = sum(counts.values()) if scope == "table" else max(counts.values(), default=0)
+        if found < min_files:
             continue
         metrics = lakehouse.compact(name)
         removed[name] = int(metrics.get("numFilesRemoved", 0))

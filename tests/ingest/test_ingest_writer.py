@@ -188,3 +188,50 @@ def test_compaction(settings: Settings, lake: Lakehouse) -> None:
     assert removed["raw_events"] == before
     assert len(lake.files("raw_events")) < before
     assert lake.count("raw_events") == 40
+
+
+def _month_outcomes(settings: Settings, batches: int, months: int) -> list[Outcome]:
+    """``batches`` outcomes whose events fall in each of ``months`` months (one file per month
+    and commit in the month-partitioned ``events``)."""
+    processor = Processor(settings)
+    outcomes = []
+    for b in range(batches):
+        inputs = []
+        for m in range(months):
+            i = 1 + b * months + m
+            msg = {**orjson.loads(_line(i)), "timestamp": f"2026-{1 + m:02d}-03T10:00:00.000Z"}
+            inputs.append(RawInput(i, orjson.dumps(msg), f"f:{i}"))
+        outcomes.append(processor.process(FileChunk("web", "s", "jsonl", inputs), now=NOW))
+    return outcomes
+
+
+def test_small_files_are_counted_per_partition(settings: Settings, lake: Lakehouse) -> None:
+    writer = DeltaWriter(lake, flow_id="f")
+    for outcome in _month_outcomes(settings, 3, 2):
+        writer.write([outcome])
+    assert lake.small_files("events", below=1 << 30) == {
+        "event_month=2026-01": 3,
+        "event_month=2026-02": 3,
+    }
+    assert lake.small_files("consent_ledger", below=1 << 30) == {"": 3}  # not partitioned
+    assert lake.small_files("events", below=1) == {}
+
+
+def test_partition_scope_compacts_once_one_partition_has_gathered_enough(
+    settings: Settings, lake: Lakehouse
+) -> None:
+    writer = DeltaWriter(lake, flow_id="f")
+    for outcome in _month_outcomes(settings, 3, 2):
+        writer.write([outcome])
+    # 6 small files in all, 3 per month
+    assert compact_small_files(lake, ["events"], min_files=4, scope="partition") == {}
+    assert len(lake.files("events")) == 6
+    writer.write(_month_outcomes(settings, 4, 2)[3:])  # a fourth file in each month
+    rows = lake.read("events").sort("event_id")
+    assert compact_small_files(lake, ["events"], min_files=4, scope="partition") == {"events": 8}
+    assert lake.small_files("events", below=1 << 30) == {
+        "event_month=2026-01": 1,
+        "event_month=2026-02": 1,
+    }
+    assert lake.read("events").sort("event_id").equals(rows)
+    assert rows.height == 8

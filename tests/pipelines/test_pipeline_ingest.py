@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -26,6 +27,7 @@ from cdp.ingest import (
     UnsupportedSourceError,
 )
 from cdp.ingest.readers import JsonLinesReader
+from cdp.ingest.writer import SMALL_FILE_BYTES
 from cdp.synth import GenerationReport
 from pipelines._pool import ChunkPool, LinesTask
 from pipelines.ingest import (
@@ -165,6 +167,33 @@ def test_two_workers_give_the_same_tables_as_one(
     reports = _ingest_all(two, generated, workers=2)
     assert all(r.reconciled for r in reports.values())
     assert snapshot(Lakehouse.from_settings(two)) == snapshot(Lakehouse.from_settings(settings))
+
+
+def test_a_run_compacts_the_partitions_that_gathered_small_files(
+    ingested: tuple[Settings, dict[str, IngestReport]],
+    generated: GenerationReport,
+    sample_settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """Small commits leave small files in every month of ``events``; once a partition holds
+    ``compact_files`` of them the run ends with a compaction, which changes no row."""
+    settings, _ = ingested
+    often = IngestOptions(flush_rows=300)  # a commit every 60 inputs: many small files
+    plain = settings_at(sample_settings, tmp_path / "plain")
+    reports = _ingest_all(plain, generated, options=replace(often, compact_files=0))
+    assert all(r.compacted == {} and r.compaction == 0 for r in reports.values())
+    gathered = Lakehouse.from_settings(plain).small_files("events", below=SMALL_FILE_BYTES)
+    most = max(gathered.values())
+    assert most >= 4
+
+    compacted = settings_at(sample_settings, tmp_path / "compacted")
+    reports = _ingest_all(compacted, generated, options=replace(often, compact_files=most))
+    web = reports["web"]
+    assert web.reconciled and web.compacted["events"] > 0 and web.compaction > 0
+    assert web.to_json()["compacted"] == web.compacted
+    lake = Lakehouse.from_settings(compacted)
+    assert max(lake.small_files("events", below=SMALL_FILE_BYTES).values()) == 1
+    assert snapshot(lake) == snapshot(Lakehouse.from_settings(settings))
 
 
 @pytest.mark.integration
