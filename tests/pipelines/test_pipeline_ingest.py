@@ -32,6 +32,7 @@ from cdp.synth import GenerationReport
 from pipelines._pool import ChunkPool, LinesTask
 from pipelines.ingest import (
     AUTO_HELPERS_MIN_BYTES,
+    AUTO_HELPERS_RECORD_MIN_BYTES,
     build_ingest_flow,
     default_parse_processes,
     run_ingest,
@@ -426,12 +427,10 @@ def test_a_partial_recovery_folder_is_replaced_and_a_whole_one_kept(tmp_path: Pa
     assert (marker.stat().st_mtime_ns, marker.stat().st_ino) == before
 
 
-def test_cdp_ingest_uses_helpers_for_big_json_lines_only(
-    settings: Settings, tmp_path: Path
-) -> None:
+def test_cdp_ingest_uses_helpers_for_big_inputs_only(settings: Settings, tmp_path: Path) -> None:
     """Without ``--parse-processes``, ``cdp ingest`` starts one helper per CPU for big JSON-lines
-    inputs (which the helpers read themselves), none for small ones, other formats or a
-    cluster."""
+    inputs (which the helpers read themselves) and for smaller CSV files of a record source
+    (whose records cost more), none for small ones, other formats or a cluster."""
     small = tmp_path / "small.jsonl"
     small.write_bytes(b'{"type": "track"}\n')
     big = tmp_path / "big.jsonl"
@@ -444,8 +443,23 @@ def test_cdp_ingest_uses_helpers_for_big_json_lines_only(
     assert default_parse_processes(settings, "web", [small]) == 0
     assert default_parse_processes(settings, "web", [big]) == (cpus if cpus > 1 else 0)
     assert default_parse_processes(settings, "web", [small, big]) == (cpus if cpus > 1 else 0)
-    assert default_parse_processes(settings, "crm", [table]) == 0
+    assert default_parse_processes(settings, "web", [table]) == 0  # not a web format
     assert default_parse_processes(settings, "web", [big], processes=2) == 0
+    contacts = tmp_path / "contacts.csv"
+    with contacts.open("wb") as f:
+        f.truncate(AUTO_HELPERS_RECORD_MIN_BYTES)
+    assert AUTO_HELPERS_RECORD_MIN_BYTES < AUTO_HELPERS_MIN_BYTES
+    assert default_parse_processes(settings, "crm", [contacts]) == (cpus if cpus > 1 else 0)
+    assert default_parse_processes(settings, "crm", [table]) == (cpus if cpus > 1 else 0)
+    few = tmp_path / "few.csv"
+    with few.open("wb") as f:
+        f.truncate(AUTO_HELPERS_RECORD_MIN_BYTES - 1)
+    assert default_parse_processes(settings, "crm", [few]) == 0
+    parquet = tmp_path / "contacts.parquet"
+    with parquet.open("wb") as f:
+        f.truncate(AUTO_HELPERS_MIN_BYTES)
+    assert default_parse_processes(settings, "crm", [parquet]) == 0
+    assert default_parse_processes(settings, "crm", [contacts], processes=2) == 0
 
 
 @pytest.mark.integration
