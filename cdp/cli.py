@@ -546,7 +546,8 @@ def ingest(
             "--parse-processes",
             min=0,
             help="Helper processes that read, parse and validate chunks beside the dataflow. "
-            "Default: one per CPU for 64 MB of JSON lines or more, else none (0).",
+            "Default: one per CPU for 64 MB of JSON lines or more, or 16 MB of CSV or JSON "
+            "lines of a CRM/ERP source; else none (0).",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,

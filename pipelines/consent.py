@@ -313,27 +313,23 @@ class ConsentSink(FixedPartitionedSink[Any, None]):
                         taken.add(handle)
                     won.append(wins)
         rows = _concat(fresh_parts)
-        # the winning rows, picked once from all of them (a take per ledger table cost more)
-        states = None
-        if rows is not None and any(won):
-            states = _state_table(rows.filter(pa.array(won, pa.bool_())))
-        if rows is None and states is None:
+        if rows is None:
             return
-        claimed: list[str] = []
+        # the winning rows, picked once from all of them (a take per ledger table cost more)
+        states = _state_table(rows.filter(pa.array(won, pa.bool_()))) if any(won) else None
+        keys = rows["idempotency_key"].to_pylist()
+        days = rows["captured_at"].cast(pa.timestamp("us", "UTC")).cast(pa.date32())
+        fresh = self.keys.claim(keys, days.to_pylist())
+        claimed = [k for k, new in zip(keys, fresh, strict=True) if new]
+        if len(claimed) < len(keys):
+            rows = rows.filter(pa.array(fresh, pa.bool_()))
+        # an erased subject: the statement is kept as pseudonymous proof
+        rows = pseudonymize_erased_table(
+            rows.drop_columns(_private(rows)), self.suppression.hashes()
+        )
         written = 0
-        if rows is not None:
-            keys = rows["idempotency_key"].to_pylist()
-            days = rows["captured_at"].cast(pa.timestamp("us", "UTC")).cast(pa.date32())
-            fresh = self.keys.claim(keys, days.to_pylist())
-            claimed = [k for k, new in zip(keys, fresh, strict=True) if new]
-            if len(claimed) < len(keys):
-                rows = rows.filter(pa.array(fresh, pa.bool_()))
-            # an erased subject: the statement is kept as pseudonymous proof
-            rows = pseudonymize_erased_table(
-                rows.drop_columns(_private(rows)), self.suppression.hashes()
-            )
         try:
-            if rows is not None and rows.num_rows:
+            if rows.num_rows:
                 appended = self.lakehouse.append(
                     "consent_ledger",
                     rows,
@@ -347,7 +343,7 @@ class ConsentSink(FixedPartitionedSink[Any, None]):
         except BaseException:
             self.keys.release(claimed)
             raise
-        if rows is not None and rows.num_rows:
+        if rows.num_rows:
             for stream, version in versions.items():
                 part._committed[stream] = max(version, part._committed.get(stream, 0))
         if self.stats is not None:
@@ -359,7 +355,7 @@ class ConsentSink(FixedPartitionedSink[Any, None]):
                 skipped=0,
                 quarantined=_NO_QUARANTINE,
                 rows={"consent_ledger": written, "consent_state": state_rows},
-                commits=int(rows is not None and rows.num_rows > 0) + int(bool(state_rows)),
+                commits=int(rows.num_rows > 0) + int(bool(state_rows)),
             )
 
 
@@ -369,11 +365,9 @@ def _concat(tables: list[pa.Table]) -> pa.Table | None:
     return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
 
-def _state_table(winners: pa.Table | None) -> pa.Table | None:
+def _state_table(winners: pa.Table) -> pa.Table:
     """The ``consent_state`` rows of winning ledger rows: one per ``(subject_hash, purpose)``,
     the greatest precedence (of equal ones the last), as :func:`consent.state.state_row`."""
-    if winners is None:
-        return None
     # per (subject, purpose) the row of the greatest precedence, of equal ones the last
     best = (
         pl.DataFrame(

@@ -130,11 +130,11 @@ def as_arrow(data: RowData, spec: TableSpec) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=spec.schema)
 
 
-def _merge_on_keys(dt: DeltaTable, keys: pa.Table, match: str) -> TableMerger:
-    """A MERGE of the key rows ``keys`` (alias ``s``) into ``dt`` (alias ``t``) on ``match``:
-    the key values stay out of the commit log (unlike a SQL predicate)."""
+def _merge_on_keys(dt: DeltaTable, rows: pa.Table, match: str) -> TableMerger:
+    """A MERGE of ``rows`` (alias ``s``) into ``dt`` (alias ``t``) on ``match``: the key values
+    stay out of the commit log (unlike a SQL predicate)."""
     return dt.merge(
-        keys,
+        rows,
         predicate=match,
         source_alias="s",
         target_alias="t",
@@ -391,13 +391,7 @@ class Lakehouse:
 
         def attempt() -> WriteResult:
             dt = self._fresh(name)
-            merger = dt.merge(
-                table,
-                predicate=on,
-                source_alias="s",
-                target_alias="t",
-                commit_properties=CommitProperties(max_commit_retries=_MAX_ATTEMPTS),
-            )
+            merger = _merge_on_keys(dt, table, on)
             if delete_by:
                 gone = f"s.`{delete_by}`" + (f" AND ({newer})" if newer else "")
                 merger = merger.when_matched_delete(predicate=gone)
