@@ -38,6 +38,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -227,15 +228,40 @@ class ChunkPool:
         self.processes = processes
         self._cpu: dict[int, float] = {}
         self._folder = _folder()
-        self._executor = ProcessPoolExecutor(
-            max_workers=processes,
-            mp_context=_context(),
-            initializer=_start,
-            initargs=(settings, options, self._folder),
+        self._executor: ProcessPoolExecutor | None = None
+        self._warming: list[Future[bool]] = []
+        self._start_error: BaseException | None = None
+        # the helpers start in the background: the first one waits for the forkserver to
+        # import the modules (most of a second), and meanwhile the dataflow sets up and its
+        # file sources process the first chunks themselves (``ready`` is False until then)
+        self._starter = threading.Thread(
+            target=self._start_helpers,
+            args=(settings, options),
+            name="cdp-pool-start",
+            daemon=True,
         )
-        # start the helpers now (the executor starts one per task waiting): they import and
-        # build their processors while the dataflow sets up and processes the first chunks
-        self._warming = [self._executor.submit(_ready) for _ in range(processes)]
+        self._starter.start()
+
+    def _start_helpers(self, settings: Settings, options: IngestOptions) -> None:
+        try:
+            executor = ProcessPoolExecutor(
+                max_workers=self.processes,
+                mp_context=_context(),
+                initializer=_start,
+                initargs=(settings, options, self._folder),
+            )
+            # the executor starts one helper per task waiting: start them all now
+            self._warming = [executor.submit(_ready) for _ in range(self.processes)]
+            self._executor = executor
+        except BaseException as e:  # raised by the first submit (pipelines._sources)
+            self._start_error = e
+
+    def _started(self) -> ProcessPoolExecutor:
+        """The executor, once started (waits for the start)."""
+        self._starter.join()
+        if self._executor is None:
+            raise IngestError("the helper processes failed to start") from self._start_error
+        return self._executor
 
     @property
     def folder(self) -> Path:
@@ -245,14 +271,17 @@ class ChunkPool:
     def ready(self) -> bool:
         """Whether the helpers have started (before, the file sources process chunks in the
         dataflow, rather than wait a second or so for them)."""
-        return all(f.done() for f in self._warming)
+        if self._starter.is_alive():
+            return False
+        return self._executor is None or all(f.done() for f in self._warming)
 
     def submit(self, chunk: FileChunk | LinesTask) -> Future[Outcome]:
         """The future outcome of ``chunk``, processed as received now."""
+        executor = self._started()
         now = datetime.now(UTC)
         if isinstance(chunk, LinesTask):
-            return self._unshipped(self._executor.submit(_process_lines, chunk, now))
-        return self._unshipped(self._executor.submit(_process, chunk, now))
+            return self._unshipped(executor.submit(_process_lines, chunk, now))
+        return self._unshipped(executor.submit(_process, chunk, now))
 
     def cpu_seconds(self) -> float:
         """CPU seconds the helpers have spent (as of their last outcome), not counting the
@@ -283,7 +312,9 @@ class ChunkPool:
     def close(self) -> None:
         """Stop the helpers (chunks still queued are dropped: the source re-reads them)."""
         try:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._starter.join()
+            if self._executor is not None:
+                self._executor.shutdown(wait=True, cancel_futures=True)
         finally:
             shutil.rmtree(self._folder, ignore_errors=True)
 

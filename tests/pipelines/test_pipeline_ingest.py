@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from pipeline_helpers import expect, files, manifest, settings_at, snapshot
 
+import pipelines._pool
 from cdp.config import KafkaSettings, Settings, SourceConfig
 from cdp.ingest import (
     IngestError,
@@ -26,7 +28,7 @@ from cdp.ingest import (
     InputFileError,
     UnsupportedSourceError,
 )
-from cdp.ingest.readers import JsonLinesReader
+from cdp.ingest.readers import FilePosition, JsonLinesReader
 from cdp.ingest.writer import SMALL_FILE_BYTES
 from cdp.synth import GenerationReport
 from pipelines._pool import ChunkPool, LinesTask
@@ -460,6 +462,33 @@ def test_cdp_ingest_uses_helpers_for_big_inputs_only(settings: Settings, tmp_pat
         f.truncate(AUTO_HELPERS_MIN_BYTES)
     assert default_parse_processes(settings, "crm", [parquet]) == 0
     assert default_parse_processes(settings, "crm", [contacts], processes=2) == 0
+
+
+def test_a_pool_whose_helpers_cannot_start_fails_its_first_chunk(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helpers start in the background (the dataflow processes chunks itself meanwhile);
+    when they cannot start, the pool says it is ready and its first chunk raises the cause."""
+
+    def no_processes() -> None:
+        raise OSError("no process may be started here")
+
+    monkeypatch.setattr(pipelines._pool, "_context", no_processes)
+    pool = ChunkPool(settings, IngestOptions(), processes=2)
+    try:
+        deadline = time.monotonic() + 60
+        while not pool.ready() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pool.ready()
+        task = LinesTask(
+            "web", "file:web", tmp_path / "web.jsonl", FilePosition(), 1, FilePosition()
+        )
+        with pytest.raises(IngestError, match="failed to start") as failed:
+            pool.submit(task)
+        assert isinstance(failed.value.__cause__, OSError)
+    finally:
+        pool.close()
+    assert not pool.folder.exists()
 
 
 @pytest.mark.integration
