@@ -213,22 +213,46 @@ def _opt_id(name: str) -> pl.Expr:
 _TIME_KEYS: Final = ("timestamp", "originalTimestamp", "sentAt", "receivedAt")
 
 
-def _parse_time(name: str) -> pl.Expr:
-    """Microseconds of a ``...Z`` timestamp column; null where it does not parse."""
-    return (
-        pl.col(name)
-        .str.strptime(_US, _Z_FORMAT, strict=False, cache=False)
-        .dt.epoch("us")
-        .alias(f"{name}_us")
+def _time_columns(frame: pl.DataFrame) -> list[pl.Series]:
+    """Per timestamp key: ``<key>_strict`` (the value has the strict ``...Z`` form; null where
+    absent) and ``<key>_us``, its microseconds since the epoch (null where absent, not strict,
+    or an impossible date or time)."""
+    strict = frame.select(
+        pl.col(key).str.contains(_STRICT_Z).alias(f"{key}_strict") for key in _TIME_KEYS
     )
+    columns: list[pl.Series] = []
+    for key in _TIME_KEYS:
+        flags = strict.get_column(f"{key}_strict")
+        text = frame.get_column(key)
+        if flags.null_count() < flags.len() and not flags.all():
+            text = text.zip_with(flags.fill_null(False), _NO_TEXT.extend_constant(None, len(text)))
+        columns.extend((flags, _epoch_us(text).alias(f"{key}_us")))
+    return columns
+
+
+_NO_TEXT: Final = pl.Series(dtype=pl.String)
+_ARROW_US: Final = pa.timestamp("us", "UTC")
+
+
+def _epoch_us(text: pl.Series) -> pl.Series:
+    """Microseconds since the epoch of strict ``...Z`` strings (or nulls).
+
+    Arrow's ISO-8601 cast parses them about ten times faster than a ``strptime``, with the same
+    results (``datetime.fromisoformat``'s); it refuses a whole column for one impossible date
+    or time (a 30 February), which the ``strptime`` then turns into a null."""
+    try:
+        instants = pc.cast(text.to_arrow(), _ARROW_US)
+    except pa.ArrowInvalid:
+        return text.str.strptime(_US, _Z_FORMAT, strict=False, cache=False).dt.epoch("us")
+    return pl.Series(pc.cast(instants, pa.int64()), dtype=pl.Int64)
 
 
 def _time_ok(name: str) -> pl.Expr:
     """The optional timestamp is absent or in the strict ``...Z`` form (after
-    :func:`_parse_time`)."""
+    :func:`_time_columns`)."""
     column = pl.col(name)
     return column.is_null() | (
-        column.str.contains(_STRICT_Z)
+        pl.col(f"{name}_strict")
         & ~column.str.starts_with("0000")
         & pl.col(f"{name}_us").is_not_null()
     )
@@ -256,7 +280,7 @@ def _compute(lines: _Lines, *, received_us: int, trust_received_at: bool) -> pl.
         },
         schema={**dict.fromkeys(_FRAME_KEYS, pl.String), **dict.fromkeys(_RAW_KEYS, pl.Binary)},
     )
-    frame = frame.with_columns(*map(_parse_time, _TIME_KEYS))
+    frame = frame.with_columns(_time_columns(frame))
     kind = pl.col("type")
     user_id = pl.col("userId")
     context = pl.col("context").cast(pl.String)

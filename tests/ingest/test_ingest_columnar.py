@@ -364,3 +364,30 @@ def test_the_signal_screens_match_the_quoted_keys_and_escapes(text: str) -> None
     ):
         wanted = "\\u" in text or any(f'"{k}"' in text for k in keys)
         assert found.contains(screen).item() is wanted
+
+
+def test_an_impossible_date_rejects_only_its_own_line(sample_settings: Settings) -> None:
+    """Timestamps are parsed a whole column at once (Arrow's ISO-8601 cast, which refuses a
+    column for one impossible date): a 30 February makes its line a rejection, as on the
+    per-line path, and leaves the instants of the other lines as they are."""
+    stamps = [
+        "2026-02-28T23:59:59.999999Z",
+        "2024-02-29T12:00:00Z",
+        "2026-02-30T10:00:00.000Z",
+        "2026-03-01T00:00:00.5Z",
+        "2026-03-01T24:00:00Z",
+    ]
+    lines = [
+        orjson.dumps({**_PLAIN[0], "messageId": f"m-{n}", "timestamp": t, "sentAt": None})
+        for n, t in enumerate(stamps)
+    ]
+    for batch in (_batch(lines), _batch([lines[0], lines[1], lines[3]])):
+        assert _taken(sample_settings, batch)
+        outcome = _assert_same(sample_settings, batch)
+        occurred = {r["event_id"]: r["occurred_at"] for r in outcome.rows("events")}
+        assert occurred["m-0"] == datetime(2026, 2, 28, 23, 59, 59, 999999, tzinfo=UTC)
+        assert occurred["m-1"] == datetime(2024, 2, 29, 12, tzinfo=UTC)
+        assert occurred["m-3"] == datetime(2026, 3, 1, 0, 0, 0, 500000, tzinfo=UTC)
+    full = _assert_same(sample_settings, _batch(lines))
+    assert sorted(r["event_id"] for r in full.rows("events")) == ["m-0", "m-1", "m-3"]
+    assert [r["error_type"] for r in full.rows("quarantine")] == ["schema", "schema"]
