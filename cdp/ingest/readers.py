@@ -32,6 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Final, overload
 
+import numpy as np
 import orjson
 
 from cdp.ingest.errors import InputFileError, UnsupportedSourceError
@@ -65,6 +66,9 @@ FILE_FORMATS: Final[dict[str, str]] = {
 _BOM: Final = b"\xef\xbb\xbf"
 #: the bytes that ``bytes.isspace`` takes as white space (a line of them only is blank)
 _BLANKS: Final = frozenset(b" \t\n\r\x0b\x0c")
+_SPACE: Final = np.isin(np.arange(256), sorted(_BLANKS))
+_NEWLINE: Final = ord("\n")
+_CR: Final = ord("\r")
 _JSON_OPTIONS: Final = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 
@@ -81,6 +85,19 @@ class RawInput:
     ref: str
     value: Any = None
     rejection: Rejection | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _LineSpan:
+    """Lines of a reader's buffer it consumes at once (see ``JsonLinesReader._span``)."""
+
+    consumed: int  # lines consumed (blank ones included)
+    taken: Any  # the indexes of the inputs among them (an array)
+    starts: Any  # where each line of the span begins in the buffer (an array)
+    lengths: Any  # each line's length, without its line break and \r (an array)
+    bytes: int  # bytes consumed (line breaks included)
+    size: int  # the batch's size after the inputs taken
+    last_input: int  # the index of the last input taken (-1: none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,29 +372,9 @@ class JsonLinesReader(FileReader):
         self, last: int, rows: int, max_rows: int, max_bytes: int, size: int
     ) -> tuple[int, int, int]:
         """:meth:`_take_lines` without the lines: ``(lines consumed, rows, size)``."""
-        buf = self._buf
-        pos, offset, line_no, seq = self._pos, self._offset, self._line, self._seq
-        end, longest = self._end, self.max_record_bytes + 1
-        consumed = 0
-        find = buf.find
-        while pos <= last:
-            if rows >= max_rows or size >= max_bytes or (end is not None and offset >= end):
-                break
-            newline = find(b"\n", pos, last + 1)
-            n = newline - pos
-            if n > longest:
-                break
-            length = n - 1 if n and buf[newline - 1] == 13 else n  # without a \r
-            offset += n + 1
-            line_no += 1
-            consumed += 1
-            if length and (buf[pos] not in _BLANKS or not buf[pos : pos + length].isspace()):
-                seq = line_no
-                size += length
-                rows += 1
-            pos = newline + 1
-        self._pos, self._offset, self._line, self._seq = pos, offset, line_no, seq
-        return consumed, rows, size
+        span = self._span(last, max_rows - rows, max_bytes, size)
+        self._advance(span)
+        return span.consumed, rows + len(span.taken), span.size
 
     def _take_lines(
         self,
@@ -391,32 +388,65 @@ class JsonLinesReader(FileReader):
         """The lines of the buffer up to the line break at ``last``, as the line-by-line step
         of :meth:`read_batch` takes them, until a limit (or an oversize line, which that step
         handles); ``(lines consumed, size)``."""
-        pos, offset, line_no = self._pos, self._offset, self._line
-        end, longest = self._end, self.max_record_bytes + 1
-        rows_left = max_rows - len(seqs)
-        consumed = 0
-        add_seq, add_payload = seqs.append, payloads.append
-        for line in self._buf[pos:last].split(b"\n"):
-            if rows_left <= 0 or size >= max_bytes or (end is not None and offset >= end):
-                break
-            n = len(line)
-            if n > longest:
-                break
-            pos += n + 1
-            offset += n + 1
-            line_no += 1
-            consumed += 1
-            if line[-1:] == b"\r":
-                line = line[:-1]
-            if not line or line.isspace():
-                continue
-            self._seq = line_no
-            size += len(line)
-            add_seq(line_no)
-            add_payload(line)
-            rows_left -= 1
-        self._pos, self._offset, self._line = pos, offset, line_no
-        return consumed, size
+        span = self._span(last, max_rows - len(seqs), max_bytes, size)
+        if len(span.taken):
+            buf = self._buf
+            starts = span.starts[span.taken].tolist()
+            ends = (span.starts + span.lengths)[span.taken].tolist()
+            payloads.extend([buf[a:b] for a, b in zip(starts, ends, strict=True)])
+            seqs.extend((span.taken + (self._line + 1)).tolist())
+        self._advance(span)
+        return span.consumed, span.size
+
+    def _span(self, last: int, rows_left: int, max_bytes: int, size: int) -> _LineSpan:
+        """Which lines of the buffer, from here up to the line break at ``last``, the reader
+        consumes before a limit - ``rows_left`` inputs, ``max_bytes`` (``size`` so far), the
+        range's end - or an oversize line (left to the line-by-line step), and which of them
+        are inputs (not blank). In arrays: a chunk's lines cost no Python step each."""
+        buf = self._buf
+        data = np.frombuffer(buf, dtype=np.uint8)
+        pos = self._pos
+        breaks = np.flatnonzero(data[pos : last + 1] == _NEWLINE) + pos
+        starts = np.empty(len(breaks), dtype=np.int64)
+        starts[0] = pos
+        starts[1:] = breaks[:-1] + 1
+        widths = breaks - starts  # without the line break
+        lengths = widths - ((widths > 0) & (data[np.maximum(breaks - 1, 0)] == _CR))  # no \r
+        inputs = lengths > 0
+        # a line that begins with white space may be blank (white space only)
+        for n in np.flatnonzero(inputs & _SPACE[data[starts]]).tolist():
+            begin = int(starts[n])
+            if buf[begin : begin + int(lengths[n])].isspace():
+                inputs[n] = False
+        counted = inputs.astype(np.int64)
+        sizes = lengths * counted
+        stop = (
+            (np.cumsum(counted) - counted >= rows_left)
+            | (size + np.cumsum(sizes) - sizes >= max_bytes)
+            | (widths > self.max_record_bytes + 1)
+        )
+        steps = widths + 1
+        if self._end is not None:
+            stop |= self._offset + np.cumsum(steps) - steps >= self._end
+        consumed = int(np.argmax(stop)) if stop.any() else len(stop)
+        taken = np.flatnonzero(inputs[:consumed])
+        return _LineSpan(
+            consumed=consumed,
+            taken=taken,
+            starts=starts,
+            lengths=lengths,
+            bytes=int(steps[:consumed].sum()),
+            size=size + int(sizes[:consumed].sum()),
+            last_input=int(taken[-1]) if len(taken) else -1,
+        )
+
+    def _advance(self, span: _LineSpan) -> None:
+        """Move past the lines ``span`` consumed."""
+        self._pos += span.bytes
+        self._offset += span.bytes
+        if span.last_input >= 0:
+            self._seq = self._line + span.last_input + 1
+        self._line += span.consumed
 
     def _skip_oversize(self) -> bytes:
         """The first ``max_record_bytes`` of the line here; the rest of it is skipped."""

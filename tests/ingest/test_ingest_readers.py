@@ -156,6 +156,26 @@ _LINE_KINDS = st.sampled_from(
 )
 
 
+def _lines_of(data: bytes, limit: int, end: int | None) -> list[tuple[int, bytes, bool]]:
+    """The inputs of JSON-lines ``data`` one line at a time, as the module documentation
+    says: ``(line number, payload, oversize)`` of each non-blank line beginning before
+    ``end``, without its line break and ``\\r``; an oversize line (over ``limit`` bytes, its
+    ``\\r`` aside) keeps its first ``limit`` bytes."""
+    found = []
+    offset = 0
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if end is not None and offset >= end:
+            break
+        offset += len(line) + 1
+        if len(line) > limit + 1:
+            found.append((number, line[:limit], True))
+            continue
+        text = line[:-1] if line.endswith(b"\r") else line
+        if text and not text.isspace():
+            found.append((number, text, False))
+    return found
+
+
 @hyp_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     lines=st.lists(_LINE_KINDS, max_size=40),
@@ -188,6 +208,9 @@ def test_jsonl_skip_batch_moves_as_read_batch_reads(
     try:
         with JsonLinesReader(path, max_record_bytes=limit, end=end) as plain:
             want = plain.read(10_000)
+        assert [(r.seq, r.payload, r.rejection is not None) for r in want] == _lines_of(
+            data, limit, end
+        )
         got: list[RawInput] = []
         with JsonLinesReader(path, max_record_bytes=limit, end=end) as skipping:
             for _ in range(200):
