@@ -244,22 +244,21 @@ class ChunkPool:
 
     def _start_helpers(self, settings: Settings, options: IngestOptions) -> None:
         try:
-            executor = ProcessPoolExecutor(
+            self._executor = ProcessPoolExecutor(
                 max_workers=self.processes,
                 mp_context=_context(),
                 initializer=_start,
                 initargs=(settings, options, self._folder),
             )
             # the executor starts one helper per task waiting: start them all now
-            self._warming = [executor.submit(_ready) for _ in range(self.processes)]
-            self._executor = executor
+            self._warming = [self._executor.submit(_ready) for _ in range(self.processes)]
         except BaseException as e:  # raised by the first submit (pipelines._sources)
             self._start_error = e
 
     def _started(self) -> ProcessPoolExecutor:
         """The executor, once started (waits for the start)."""
         self._starter.join()
-        if self._executor is None:
+        if self._start_error is not None or self._executor is None:
             raise IngestError("the helper processes failed to start") from self._start_error
         return self._executor
 
@@ -273,7 +272,7 @@ class ChunkPool:
         dataflow, rather than wait a second or so for them)."""
         if self._starter.is_alive():
             return False
-        return self._executor is None or all(f.done() for f in self._warming)
+        return self._start_error is not None or all(f.done() for f in self._warming)
 
     def submit(self, chunk: FileChunk | LinesTask) -> Future[Outcome]:
         """The future outcome of ``chunk``, processed as received now."""

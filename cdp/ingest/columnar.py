@@ -224,7 +224,7 @@ def _time_columns(frame: pl.DataFrame) -> list[pl.Series]:
     for key in _TIME_KEYS:
         flags = strict.get_column(f"{key}_strict")
         text = frame.get_column(key)
-        if flags.null_count() < flags.len() and not flags.all():
+        if not flags.all():  # (nulls aside: an absent key is no reason to mask)
             text = text.zip_with(flags.fill_null(False), _NO_TEXT.extend_constant(None, len(text)))
         columns.extend((flags, _epoch_us(text).alias(f"{key}_us")))
     return columns

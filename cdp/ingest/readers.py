@@ -92,9 +92,9 @@ class _LineSpan:
     """Lines of a reader's buffer it consumes at once (see ``JsonLinesReader._span``)."""
 
     consumed: int  # lines consumed (blank ones included)
-    taken: Any  # the indexes of the inputs among them (an array)
-    starts: Any  # where each line of the span begins in the buffer (an array)
-    lengths: Any  # each line's length, without its line break and \r (an array)
+    taken: np.ndarray  # the indexes of the inputs among them
+    starts: np.ndarray  # where each line of the span begins in the buffer
+    lengths: np.ndarray  # each line's length, without its line break and \r
     bytes: int  # bytes consumed (line breaks included)
     size: int  # the batch's size after the inputs taken
     last_input: int  # the index of the last input taken (-1: none)
@@ -391,9 +391,9 @@ class JsonLinesReader(FileReader):
         span = self._span(last, max_rows - len(seqs), max_bytes, size)
         if len(span.taken):
             buf = self._buf
-            starts = span.starts[span.taken].tolist()
-            ends = (span.starts + span.lengths)[span.taken].tolist()
-            payloads.extend([buf[a:b] for a, b in zip(starts, ends, strict=True)])
+            starts = span.starts[span.taken]
+            ends = starts + span.lengths[span.taken]
+            payloads.extend([buf[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)])
             seqs.extend((span.taken + (self._line + 1)).tolist())
         self._advance(span)
         return span.consumed, span.size
