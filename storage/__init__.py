@@ -3,11 +3,19 @@
 Knows Delta and the table catalogue, nothing else.
 """
 
-from storage.catalog import TABLES, TableSpec, table_spec
-from storage.lakehouse import Lakehouse, StorageError, TableMissingError, WriteResult, as_arrow
+from storage.catalog import TABLES, ColumnOptions, TableSpec, table_spec
+from storage.lakehouse import (
+    Lakehouse,
+    StorageError,
+    TableMissingError,
+    WriteResult,
+    as_arrow,
+    writer_properties,
+)
 
 __all__ = [
     "TABLES",
+    "ColumnOptions",
     "Lakehouse",
     "StorageError",
     "TableMissingError",
@@ -15,4 +23,5 @@ __all__ = [
     "WriteResult",
     "as_arrow",
     "table_spec",
+    "writer_properties",
 ]

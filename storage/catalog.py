@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-__all__ = ["TABLES", "TableSpec", "table_spec"]
+__all__ = ["TABLES", "ColumnOptions", "TableSpec", "table_spec"]
 
 _TS = pa.timestamp("us", tz="UTC")
 _S = pa.string()
@@ -32,6 +32,16 @@ _S = pa.string()
 
 def _f(name: str, type_: pa.DataType, *, required: bool = False) -> pa.Field:
     return pa.field(name, type_, nullable=not required)
+
+
+@dataclass(frozen=True)
+class ColumnOptions:
+    """How the Parquet files of a table store one column."""
+
+    #: dictionary-encoded (worth it where values repeat)
+    dictionary: bool = True
+    #: min/max statistics in the file's footer
+    statistics: bool = True
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,10 @@ class TableSpec:
     derived: dict[str, str] = field(default_factory=dict)
     #: Columns that may hold personal data: never given Delta statistics (see the module doc).
     personal: tuple[str, ...] = ()
+    #: Columns whose values are mostly distinct (ids, instants, payloads, free-form JSON):
+    #: written without a Parquet dictionary, which for them only costs time (see
+    #: :attr:`column_options`).
+    distinct: tuple[str, ...] = ()
 
     @property
     def columns(self) -> list[str]:
@@ -65,6 +79,22 @@ class TableSpec:
         if not self.personal:
             return {}
         return {"delta.dataSkippingStatsColumns": ",".join(self.stats_columns)}
+
+    @property
+    def column_options(self) -> dict[str, ColumnOptions]:
+        """How the Parquet files store the columns that differ from the default (a dictionary
+        and min/max statistics): no dictionary for the :attr:`distinct` columns (a writer tries
+        one on every column until it outgrows its page: on ``events``' context and ids a third
+        of the write's CPU, for nothing), no statistics for the :attr:`personal` ones (no copy
+        of personal values in the files' footers; min/max of free-form JSON or random ids
+        skip nothing)."""
+        return {
+            name: ColumnOptions(
+                dictionary=name not in self.distinct, statistics=name not in self.personal
+            )
+            for name in self.schema.names
+            if name in self.distinct or name in self.personal
+        }
 
     @property
     def required(self) -> list[str]:
@@ -107,6 +137,7 @@ _SPECS = [
         partition_by=("received_date",),
         derived={"received_date": "received_at"},
         personal=("payload",),
+        distinct=("raw_id", "payload"),
     ),
     TableSpec(
         "events",
@@ -136,6 +167,17 @@ _SPECS = [
         partition_by=("event_month",),
         derived={"event_date": "occurred_at", "event_month": "occurred_at"},
         personal=("source_record_id", "user_id", "anonymous_id", "properties", "traits", "context"),
+        distinct=(
+            "event_id",
+            "occurred_at",
+            "received_at",
+            "sent_at",
+            "source_record_id",
+            "anonymous_id",
+            "message_id",
+            "properties",
+            "context",
+        ),
     ),
     TableSpec(
         "quarantine",
@@ -160,6 +202,7 @@ _SPECS = [
         partition_by=("received_month",),
         derived={"received_date": "received_at", "received_month": "received_at"},
         personal=("payload",),
+        distinct=("quarantine_id", "payload"),
     ),
     TableSpec(
         "identity_records",

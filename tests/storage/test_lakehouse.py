@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 
@@ -248,6 +249,58 @@ def test_compact_merges_small_files_without_changing_rows(lakehouse: Lakehouse) 
     assert metrics["numFilesRemoved"] == 6
     assert len(lakehouse.files("events")) == 1
     assert lakehouse.read("events").sort("event_id").equals(before)
+
+
+def _column_chunks(lakehouse: Lakehouse, name: str, column: str) -> list[pq.ColumnChunkMetaData]:
+    """The Parquet column chunks of ``column`` in every data file of table ``name``."""
+    chunks = []
+    for uri in DeltaTable(lakehouse.uri(name)).file_uris():
+        metadata = pq.ParquetFile(uri.removeprefix("file://")).metadata
+        index = metadata.schema.names.index(column)
+        chunks += [metadata.row_group(g).column(index) for g in range(metadata.num_row_groups)]
+    return chunks
+
+
+#: Arrow's name of Parquet's LZ4_RAW codec (it calls the older, framed one LZ4_HADOOP)
+_LZ4 = "LZ4"
+
+
+def _dictionary(chunk: pq.ColumnChunkMetaData) -> bool:
+    return chunk.dictionary_page_offset is not None or any(
+        "DICTIONARY" in encoding for encoding in chunk.encodings
+    )
+
+
+def test_every_write_makes_files_with_the_catalogues_column_options(
+    lakehouse: Lakehouse,
+) -> None:
+    """Appends, merges, deletes and compaction all write Parquet the catalogue's way: LZ4, no
+    dictionary on a column the spec lists as mostly distinct (a dictionary elsewhere), no
+    min/max statistics on a personal column (statistics elsewhere)."""
+    spec = TABLES["events"]
+    assert "event_id" in spec.distinct and "event_id" not in spec.personal
+    assert "context" in spec.distinct and "context" in spec.personal
+    assert "user_id" not in spec.distinct and "user_id" in spec.personal
+    rows = [
+        {**row, "user_id": f"u{i % 7}", "context": f'{{"ip": "10.0.0.{i}"}}'}
+        for i, row in enumerate(events("w", 150))
+    ]
+    for i in range(3):
+        lakehouse.append("events", rows[i * 50 : (i + 1) * 50])
+    lakehouse.delete("events", "event_id = 'w-1'")
+    lakehouse.compact("events")
+    identity_rows = [identity(f"r{i}", f"Name {i}", NOW) for i in range(20)]
+    lakehouse.upsert("identity_records", identity_rows, newer_by="updated_at")
+    lakehouse.upsert("identity_records", identity_rows[:5], newer_by="updated_at")
+    for column in ("event_id", "event_name", "user_id", "context"):
+        chunks = _column_chunks(lakehouse, "events", column)
+        assert chunks and {c.compression for c in chunks} == {_LZ4}, column
+        assert {_dictionary(c) for c in chunks} == {column not in spec.distinct}, column
+        assert {c.is_stats_set for c in chunks} == {column not in spec.personal}, column
+    names = _column_chunks(lakehouse, "identity_records", "first_name")
+    assert {c.compression for c in names} == {_LZ4}
+    assert not any(c.is_stats_set for c in names)
+    assert lakehouse.count("events") == 149
 
 
 _WRITER = textwrap.dedent(
