@@ -84,8 +84,8 @@ class TableSpec:
     def column_options(self) -> dict[str, ColumnOptions]:
         """How the Parquet files store the columns that differ from the default (a dictionary
         and min/max statistics): no dictionary for the :attr:`distinct` columns (a writer tries
-        one on every column until it outgrows its page: on ``events``' context and ids a third
-        of the write's CPU, for nothing), no statistics for the :attr:`personal` ones (no copy
+        one on every column until it outgrows its page: in a rewrite of ``events`` a third of
+        the CPU, for nothing), no statistics for the :attr:`personal` ones (no copy
         of personal values in the files' footers; min/max of free-form JSON or random ids
         skip nothing)."""
         return {
