@@ -9,7 +9,7 @@ CPU seconds (``--repeat`` times, median):
   ``consent_ledger`` and ``identity_records`` tables they hold (identity normalization
   included: ``traits_cpu_s`` tells it apart);
 * ``engine``: the chunks' outcomes through the consent engine alone (a Bytewax flow of
-  :func:`pipelines.consent.attach_consent_engine` into a fresh lakehouse: keyed state, ledger
+  :func:`pipelines.consent.attach_consent_engine` into a fresh lakehouse: routing by subject, ledger
   append, ``consent_state`` merge; every thread of the process counted).
 
 The data held for the replays is moved out of the collector's way (``gc.freeze``) so that

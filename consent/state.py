@@ -1,28 +1,30 @@
-"""The derived current consent of one subject: the state the consent stream keeps per subject.
+"""The derived current consent per subject and purpose: the rows of ``consent_state``.
 
-:class:`SubjectConsent` takes ``consent_ledger`` rows of one subject (one ``subject_hash``) in
-any order, drops statements it has seen (same ``idempotency_key``) and keeps, per purpose, the
-winning statement by rule 6 of ``docs/consent-rules.md``: the latest ``captured_at``; at the same
-instant the stronger status (objected > withdrawn > denied > expired > granted); then the
-smallest ``consent_id``. :func:`precedence` writes that order as one string that sorts the same
-way, so the ``consent_state`` table can be upserted with "newer precedence wins" by any writer
-in any order and still hold the winner.
+Of a subject's statements (``consent_ledger`` rows of one ``subject_hash``) the winner of each
+purpose is the one rule 6 of ``docs/consent-rules.md`` puts first: the latest ``captured_at``;
+at the same instant the stronger status (objected > withdrawn > denied > expired > granted);
+then the smallest ``consent_id``. :func:`precedence` writes that order as one string that sorts
+the same way, so the ``consent_state`` table can be upserted with "newer precedence wins" by any
+writer, in any order and any number of times, and still hold the winner: the table itself is
+the state, and :func:`state_table` only has to pick the best of the statements at hand.
 
-This is the per-subject view the stream maintains; decisions stay with :mod:`consent.gate`
-(which also applies identity, expiry, legal basis and erasure).
+This is the per-subject view the consent stream maintains; decisions stay with
+:mod:`consent.gate` (which also applies identity, expiry, legal basis and erasure).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
+import polars as pl
+import pyarrow as pa
+
 from consent.gate import _PRIORITY
 
-__all__ = ["STATE_COLUMNS", "SubjectConsent", "precedence", "precedence_of", "state_row"]
+__all__ = ["STATE_COLUMNS", "precedence", "precedence_of", "state_row", "state_table"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +46,6 @@ STATE_COLUMNS: Final[tuple[str, ...]] = (
     "updated_at",
 )
 _HEX_COMPLEMENT: Final = str.maketrans("0123456789abcdef", "fedcba9876543210")
-_MAX_SEEN: Final = 10_000
 
 
 def precedence(row: Mapping[str, Any]) -> str:
@@ -81,52 +82,67 @@ def state_row(row: Mapping[str, Any], *, updated_at: datetime) -> dict[str, Any]
     return out
 
 
-@dataclass
-class SubjectConsent:
-    """Current consent of one subject per purpose, fed with its ledger rows (picklable)."""
+def state_table(rows: pa.Table, *, updated_at: datetime) -> pa.Table:
+    """The ``consent_state`` rows of ledger ``rows`` (the catalogue's columns; more are ignored):
+    per ``(subject_hash, purpose)`` the row of the greatest :func:`precedence` - of equal ones the
+    last - as :func:`state_row` makes it, in the order of ``rows``, computed in columns.
 
-    #: purpose -> (precedence, winning ledger row)
-    current: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
-    #: idempotency keys already seen (bounded; the ledger sink dedupes against the table too)
-    seen: set[str] = field(default_factory=set)
+    Statements repeated, replayed or arriving out of order change nothing: what a row wins
+    here it still has to win against the stored one (the upsert's ``newer_by="precedence"``).
+    """
+    frame = pl.DataFrame(
+        {
+            name: rows[name]
+            for name in ("subject_hash", "purpose", "captured_at", "status", "consent_id")
+        }
+    ).select(
+        "subject_hash",
+        "purpose",
+        _precedence_expr(
+            pl.col("captured_at").dt.epoch("us"), pl.col("status"), pl.col("consent_id")
+        ).alias("order"),
+    )
+    best = (
+        frame.with_row_index("n")
+        .group_by("subject_hash", "purpose")
+        .agg(pl.col("n").sort_by("order", "n").last())
+        .get_column("n")
+        .sort()
+    )
+    every = best.len() == rows.num_rows
+    picked = rows if every else rows.take(best.to_arrow())
+    orders = frame.get_column("order")
+    if not every:
+        orders = orders.gather(best)
+    now = pa.scalar(updated_at, pa.timestamp("us", "UTC"))
+    columns = [c for c in STATE_COLUMNS if c not in ("precedence", "updated_at")]
+    return (
+        picked.select(columns)
+        .append_column("precedence", orders.to_arrow().cast(pa.string()))
+        .append_column("updated_at", pa.repeat(now, picked.num_rows))
+    )
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> SubjectConsent:
-        # Bytewax snapshots the state at every epoch with deepcopy; the stored rows are never
-        # mutated (``apply`` stores copies and replaces whole entries), so they are shared.
-        return SubjectConsent(current=dict(self.current), seen=set(self.seen))
 
-    def apply(self, rows: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], set[str]]:
-        """Take ``rows``; return the new ones (not seen before) and the purposes whose winner
-        changed."""
-        fresh: list[dict[str, Any]] = []
-        changed: set[str] = set()
-        for row in rows:
-            key = row["idempotency_key"]
-            if key in self.seen:
-                continue
-            fresh.append(dict(row))
-            purpose = row["purpose"]
-            if self.offer(key, purpose, precedence(row), row):
-                changed.add(purpose)
-        return fresh, changed
+#: :func:`_order`'s status rank and the hex digits' complements, for :func:`_precedence_expr`
+_RANKS: Final = {status: rank + 1 for status, rank in _PRIORITY.items()}
+_HEX: Final = list("0123456789abcdef")
+_COMPLEMENTS: Final = list("fedcba9876543210")
+_US: Final = 1_000_000
 
-    def offer(self, key: str, purpose: str, order: str, row: Mapping[str, Any]) -> bool:
-        """Take one statement not seen before (``key`` not in :attr:`seen`) whose
-        :func:`precedence` is ``order``; return whether it is now the winner of ``purpose``.
 
-        ``row`` is what :attr:`current` keeps of a winner (a copy is stored): the ledger row,
-        or as much of it as the caller needs (``status`` for :meth:`status`)."""
-        seen = self.seen
-        if len(seen) >= _MAX_SEEN:
-            seen.clear()
-        seen.add(key)
-        found = self.current.get(purpose)
-        if found is None or order > found[0]:
-            self.current[purpose] = (order, dict(row))
-            return True
-        return False
-
-    def status(self, purpose: str) -> str | None:
-        """The winning status for ``purpose`` (None when nothing was stated)."""
-        found = self.current.get(purpose)
-        return None if found is None else found[1]["status"]
+def _precedence_expr(captured_us: pl.Expr, status: pl.Expr, consent_id: pl.Expr) -> pl.Expr:
+    """:func:`precedence_of` in columns (the same strings)."""
+    seconds = pl.when(captured_us >= 0).then(captured_us // _US).otherwise(-(-captured_us // _US))
+    micros = seconds * _US + captured_us % _US  # Polars' ``//`` and ``%`` are Python's
+    rank = status.replace_strict(_RANKS, default=0, return_dtype=pl.Int64)
+    tie = (
+        consent_id.cast(pl.String)
+        .fill_null("None")  # str(None), as _order
+        .str.to_lowercase()
+        .str.replace_all("-", "", literal=True)
+        .str.replace_many(_HEX, _COMPLEMENTS)
+    )
+    return pl.concat_str(
+        [(micros + (1 << 62)).cast(pl.String).str.zfill(20), rank.cast(pl.String), tie],
+        separator=".",
+    )

@@ -161,7 +161,11 @@ def writer_properties(spec: TableSpec) -> WriterProperties:
 
 
 def _merge_on_keys(
-    dt: DeltaTable, rows: pa.Table, match: str, properties: WriterProperties
+    dt: DeltaTable,
+    rows: pa.Table,
+    match: str,
+    properties: WriterProperties,
+    transactions: list[Transaction] | None = None,
 ) -> TableMerger:
     """A MERGE of ``rows`` (alias ``s``) into ``dt`` (alias ``t``) on ``match``: the key values
     stay out of the commit log (unlike a SQL predicate)."""
@@ -171,7 +175,17 @@ def _merge_on_keys(
         source_alias="s",
         target_alias="t",
         writer_properties=properties,
-        commit_properties=CommitProperties(max_commit_retries=_MAX_ATTEMPTS),
+        commit_properties=CommitProperties(
+            app_transactions=transactions, max_commit_retries=_MAX_ATTEMPTS
+        ),
+    )
+
+
+def _holds(dt: DeltaTable, transactions: Mapping[str, int]) -> bool:
+    """Whether ``dt`` records every ``{app_id: version}`` of ``transactions`` (or later)."""
+    return all(
+        (done := dt.transaction_version(a)) is not None and done >= v
+        for a, v in transactions.items()
     )
 
 
@@ -377,10 +391,7 @@ class Lakehouse:
 
         def attempt() -> WriteResult:
             dt = self._fresh(name)
-            if wanted and all(
-                (done := dt.transaction_version(a)) is not None and done >= v
-                for a, v in wanted.items()
-            ):
+            if wanted and _holds(dt, wanted):
                 return WriteResult(name, dt.version(), 0, skipped=True)
             write_deltalake(
                 dt,
@@ -419,6 +430,7 @@ class Lakehouse:
         keys: Sequence[str] | None = None,
         newer_by: str | None = None,
         delete_by: str | None = None,
+        transactions: Mapping[str, int] | None = None,
     ) -> WriteResult:
         """Merge rows into the table by ``keys`` (default: the table key).
 
@@ -427,19 +439,25 @@ class Lakehouse:
           Among incoming rows with one key, the one with the greatest ``newer_by`` wins.
         - ``delete_by``: a boolean column; matched rows whose incoming value is true are
           deleted instead of updated (CDC deletes).
+        - ``transactions``: ``{app_id: version}`` recorded in the commit, as :meth:`append`
+          does; the merge is skipped when the table holds every one of them already.
         """
         spec = self._spec(name)
         keys = list(keys or spec.key)
         table = as_arrow(data, spec)
+        wanted: dict[str, int] = dict(transactions or {})
         if table.num_rows == 0:
             return WriteResult(name, self.version(name), 0)
         table = _latest_per_key(table, keys, newer_by)
         on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
         newer = f"s.`{newer_by}` >= t.`{newer_by}` OR t.`{newer_by}` IS NULL" if newer_by else None
+        txns = [Transaction(a, v) for a, v in wanted.items()] or None
 
         def attempt() -> WriteResult:
             dt = self._fresh(name)
-            merger = _merge_on_keys(dt, table, on, self._writer(name))
+            if wanted and _holds(dt, wanted):
+                return WriteResult(name, dt.version(), 0, skipped=True)
+            merger = _merge_on_keys(dt, table, on, self._writer(name), txns)
             if delete_by:
                 gone = f"s.`{delete_by}`" + (f" AND ({newer})" if newer else "")
                 merger = merger.when_matched_delete(predicate=gone)

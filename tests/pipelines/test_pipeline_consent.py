@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -9,13 +13,15 @@ import polars as pl
 from consent_flow_helpers import consent_message, winners
 from pipeline_helpers import streaming, wait_for
 
-from cdp.config import Settings, parse_config
+from cdp.config import Settings, load_config, parse_config
 from cdp.ingest import IngestOptions, process_message
 from cdp.landing import LandingEntry, LandingLog, landing_root
 from cdp.models import parse_consent_statement
 from cdp.synth import GenerateOptions, generate
 from pipelines.ingest import run_ingest
 from storage import Lakehouse
+
+_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _state(lake: Lakehouse) -> dict[tuple[str, str], tuple[str, str]]:
@@ -117,6 +123,58 @@ def test_batch_ingest_runs_the_engine_and_a_rerun_adds_nothing(
     run_ingest(settings, "web", [path], recovery=False, flow_id="another-flow")
     assert lake.count("consent_ledger") == ledger.height  # deduplicated by idempotency key
     assert _state(lake) == winners(ledger)
+
+
+#: ``python -c`` of a process killed (SIGKILL) right after its consent ledger's commit, as its
+#: consent state's merge begins: ``argv`` config, file
+_KILLED_BETWEEN_THE_COMMITS = """
+import os, signal, sys
+from pathlib import Path
+from cdp.config import load_config
+from pipelines.ingest import run_ingest
+from storage import Lakehouse
+
+upsert = Lakehouse.upsert
+
+def upsert_or_die(self, name, *args, **kwargs):
+    if name == "consent_state":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return upsert(self, name, *args, **kwargs)
+
+Lakehouse.upsert = upsert_or_die
+run_ingest(load_config(Path(sys.argv[1])), "web", [Path(sys.argv[2])], recovery=False)
+"""
+
+
+def test_a_replay_merges_the_state_a_kill_between_the_commits_left_out(tmp_path: Path) -> None:
+    folder = tmp_path / "cdp"
+    folder.mkdir()
+    config = folder / "cdp.yaml"
+    text = (_ROOT / "cdp.yaml").read_text(encoding="utf-8")
+    config.write_text(text.replace("lakehouse: ./lakehouse", "lakehouse: ./lh", 1), "utf-8")
+    settings = load_config(config)
+    path = tmp_path / "consent.jsonl"
+    messages = [consent_message(i, subjects=7) for i in range(80)]
+    path.write_bytes(b"\n".join(orjson.dumps(m) for m in messages) + b"\n")
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_BETWEEN_THE_COMMITS, str(config), str(path)],
+        cwd=_ROOT,
+        env={**os.environ, "PYTHONPATH": str(_ROOT)},
+        capture_output=True,
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+    lake = Lakehouse.from_settings(settings)
+    committed = lake.count("consent_ledger")  # (a partition's: the other never committed)
+    assert committed > 0 and lake.count("consent_state") == 0
+    run_ingest(settings, "web", [path], recovery=False)  # the same flow replays the file
+    ledger = lake.read("consent_ledger")
+    assert set(ledger["idempotency_key"]) == _expected_keys(settings, messages)
+    assert ledger["idempotency_key"].n_unique() == ledger.height  # none appended twice
+    assert _state(lake) == winners(ledger)  # the committed partition's statements too
+    state_version = lake.version("consent_state")
+    again = run_ingest(settings, "web", [path], recovery=False)
+    assert again.commits == 0 and lake.version("consent_state") == state_version
 
 
 def _with_consent_source(settings: Settings) -> Settings:

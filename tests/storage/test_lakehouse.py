@@ -221,6 +221,30 @@ def test_upsert_keeps_the_newest_version_and_honours_deletes(lakehouse: Lakehous
     assert names == {"2": "Benji"}
 
 
+def test_upsert_with_transactions_merges_a_version_once(lakehouse: Lakehouse) -> None:
+    t0 = NOW
+    first = lakehouse.upsert(
+        "identity_records", [identity("1", "Anna", t0)], transactions={"flow:p0": 3}
+    )
+    assert (first.rows, first.skipped) == (1, False)
+    assert lakehouse.transaction_version("identity_records", "flow:p0") == 3
+    # the same version again (a replay, even of other rows) merges nothing and commits nothing
+    again = lakehouse.upsert(
+        "identity_records", [identity("1", "Annie", t0)], transactions={"flow:p0": 3}
+    )
+    assert (again.rows, again.skipped, again.version) == (0, True, first.version)
+    # a later version, or one new app among held ones, is merged
+    later = lakehouse.upsert(
+        "identity_records",
+        [identity("1", "Ann", t0)],
+        transactions={"flow:p0": 3, "flow:p1": 1},
+    )
+    assert (later.skipped, later.version) == (False, first.version + 1)
+    names = dict(lakehouse.read("identity_records").select("source_record_id", "first_name").rows())
+    assert names == {"1": "Ann"}
+    assert lakehouse.transaction_version("identity_records", "flow:p1") == 1
+
+
 def test_delete_and_vacuum_remove_the_data_files(lakehouse: Lakehouse, tmp_path: Path) -> None:
     marker = "erase-me-7f3a"
     lakehouse.append("events", [{**events("keep", 1)[0]}, {**events("x", 1)[0], "user_id": marker}])
