@@ -14,13 +14,14 @@ Wired into the ingest and stream dataflows by :func:`attach_consent_engine`:
   stored one only when its rule-6 ``precedence`` is at least as high, so writers in any order
   converge on the winner).
 
-The ``consent_state`` table is the engine's state: no copy of it is kept in the dataflow, so
-there is nothing to snapshot, and what an epoch's statement wins in memory it still has to win
-against the stored row. Every outcome also sends a watermark ``(stream, last seq)`` to every
+The ``consent_state`` table is the engine's state: no copy of it is kept in the dataflow (nothing
+to snapshot per subject); a statement that wins among its epoch's still has to win against the
+stored row. Every outcome also sends a watermark ``(stream, last seq)`` to every
 sink partition; once all partitions have committed past it, :class:`ConsentMarks` lets the
 landing log truncate behind it (``DurableMarks.require``: the smaller of the events writer's and
-these marks). A replay after a crash is filtered by the transactions and the keys, and its
-statements are merged into ``consent_state`` again: a kill -9 loses and duplicates nothing.
+these marks). Each table's commits record their own Delta application transactions, so a
+replay after a crash is filtered per table (and the ledger by the keys too): a kill -9 loses and
+duplicates nothing, even between the ledger's commit and the state's.
 """
 
 from __future__ import annotations
