@@ -10,8 +10,15 @@ them through the flow's :class:`~cdp.ingest.DeltaWriter`:
   or, while a commit is still in flight, once ``flush_rows`` inputs wait (the worker then
   waits for it). The writer stays busy on the side, and little is left to write when the
   input ends;
-* at every epoch end (``snapshot``) for the rest, waiting for the background commit first, so
+* as soon as a stream ends (an outcome's ``ends_stream``: its file was read to the end), in the
+  background too, queued behind the commit in flight, from a tenth of a group commit on: the
+  rest of a big file is written while the flow goes on (the consent sink commits at the same
+  time), rather than after the epoch's end;
+* at every epoch end (``snapshot``) for the rest, waiting for the background commits first, so
   an epoch's rows are durable before Bytewax records the epoch as done.
+
+A queued commit runs only once the one before it succeeded: after a failed commit, a later one
+of the same stream would record a transaction version past rows never written.
 
 A commit that fails is raised from the next call (the flow stops; recovery replays). A replay is
 filtered by the Delta application transactions (see :mod:`cdp.ingest.writer`), so the sink keeps
@@ -34,6 +41,11 @@ __all__ = ["DeltaSink"]
 logger = logging.getLogger(__name__)
 
 
+#: a stream that ends commits its rest at once from a tenth of a group commit on (less waits
+#: for the epoch's end: a run of many small files does not make a commit per file)
+_ENDING_SHARE = 10
+
+
 class _DeltaPartition(StatefulSinkPartition[Outcome, None]):
     def __init__(self, writer: DeltaWriter, options: IngestOptions, name: str) -> None:
         self._writer = writer
@@ -42,26 +54,36 @@ class _DeltaPartition(StatefulSinkPartition[Outcome, None]):
         self._buffer: list[Outcome] = []
         self._rows = 0
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"cdp-{name}")
-        self._pending: Future[None] | None = None
+        #: commits submitted to the writer's thread, which runs them in order
+        self._pending: list[Future[None]] = []
 
     @override
     def write_batch(self, values: list[Outcome]) -> None:
+        ends = False
         for outcome in values:
             self._buffer.append(outcome)
             self._rows += outcome.inputs
-        pending = self._pending
-        idle = pending is None or pending.done()
+            ends = ends or outcome.ends_stream
+        idle = all(p.done() for p in self._pending)
         # group commit: whatever waits once the writer is idle (and enough to be worth a
         # commit), or, with a commit in flight, once flush_rows wait (the worker then waits)
         if (idle and self._rows >= self._group_rows) or self._rows >= self._flush_rows:
             self._wait()
-            buffer, self._buffer, self._rows = self._buffer, [], 0
-            self._pending = self._pool.submit(self._writer.write, buffer)
+            self._submit()
+        elif ends and self._rows >= self._group_rows // _ENDING_SHARE:
+            # a stream's input ended: commit its rest now, after the commit in flight, while
+            # the flow goes on (the epoch's end then has less to wait for)
+            self._submit()
+
+    def _submit(self) -> None:
+        buffer, self._buffer, self._rows = self._buffer, [], 0
+        before = self._pending[-1] if self._pending else None
+        self._pending.append(self._pool.submit(_write_after, self._writer, buffer, before))
 
     def _wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()  # re-raises a failed commit
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()  # re-raises a failed commit (the next ones fail with it)
 
     def _flush(self) -> None:
         self._wait()
@@ -80,6 +102,15 @@ class _DeltaPartition(StatefulSinkPartition[Outcome, None]):
             self._flush()
         finally:
             self._pool.shutdown(wait=True)
+
+
+def _write_after(writer: DeltaWriter, outcomes: list[Outcome], before: Future[None] | None) -> None:
+    """``writer.write(outcomes)`` once the commit ``before`` it (run first by the same thread)
+    succeeded: after a failed commit, a later one of the same stream would record a transaction
+    version past rows never written, and a replay would skip them."""
+    if before is not None:
+        before.result()
+    writer.write(outcomes)
 
 
 class DeltaSink(FixedPartitionedSink[Outcome, None]):

@@ -228,8 +228,12 @@ class _FilePartition(StatefulSourcePartition[Chunk | Outcome, FilePosition]):
                 self._read_all = True
                 break
             pending.append((pool.submit(task), self._reader.position))
-        if not out and self._read_all and not pending:
-            raise StopIteration
+        if self._read_all and not pending:
+            if not out:
+                raise StopIteration
+            last = out[-1]
+            if isinstance(last, Outcome):  # the sinks may commit it at once
+                last.ends_stream = True
         # nothing done yet: come back soon rather than spin
         self._awake = None if out else datetime.now(UTC) + _POOL_POLL
         return out

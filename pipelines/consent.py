@@ -5,7 +5,9 @@ Wired into the ingest and stream dataflows by :func:`attach_consent_engine`:
 * the consent statements of every outcome (web CMP signals, TCF strings, Consent Mode, GPC,
   CRM/ERP flags, ...) stay in Arrow columns: each outcome sends every sink partition the ledger
   rows of its subjects (split by a stable crc32 of ``subject_hash``) with its watermark;
-* :class:`ConsentSink` commits at every epoch end, per partition: the new statements to
+* :class:`ConsentSink` commits at every epoch end, per partition (and in the background as soon
+  as a stream with a thousand statements or more waiting ends, beside the Delta sink's commit of
+  the same rows): the new statements to
   ``consent_ledger`` - exactly once: one Delta application transaction per ``(partition,
   origin stream)`` whose version is the last input ``seq`` committed, plus dedupe by
   ``idempotency_key`` against the table - and then, per ``(subject_hash, purpose)``, the
@@ -31,6 +33,7 @@ import threading
 import zlib
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -77,6 +80,13 @@ class _Ledger:
     stream: str
     seq: int
     rows: pa.Table | None
+    #: the outcome's :attr:`~cdp.ingest.Outcome.ends_stream`
+    ends_stream: bool = False
+
+
+#: a stream that ends makes a partition commit what it holds at once from this many statements
+#: on, in the background (a run of many small files does not make a commit per file)
+_ENDING_ROWS: Final = 1_000
 
 
 class ConsentMarks:
@@ -107,7 +117,10 @@ def _items(outcome: Outcome, parts: int) -> list[tuple[str, _Ledger]]:
     stream = outcome.stream
     table = outcome.tables.get("consent_ledger")
     if table is None or not table.num_rows:
-        return [(f"{_WATERMARK}{p}", _Ledger(stream, outcome.last_seq, None)) for p in range(parts)]
+        return [
+            (f"{_WATERMARK}{p}", _Ledger(stream, outcome.last_seq, None, outcome.ends_stream))
+            for p in range(parts)
+        ]
     seqs = table[_SEQ].cast(pa.int64())
     rows = as_arrow(table.drop_columns(_private(table)), _LEDGER).append_column(_SEQ, seqs)
     by_part: list[pa.Table | None] = [rows]
@@ -122,7 +135,7 @@ def _items(outcome: Outcome, parts: int) -> list[tuple[str, _Ledger]]:
             mine = rows.filter(pc.equal(of_row, p))
             by_part.append(mine if mine.num_rows else None)
     return [
-        (f"{_WATERMARK}{p}", _Ledger(stream, outcome.last_seq, part))
+        (f"{_WATERMARK}{p}", _Ledger(stream, outcome.last_seq, part, outcome.ends_stream))
         for p, part in enumerate(by_part)
     ]
 
@@ -141,16 +154,45 @@ class _ConsentPartition(StatefulSinkPartition[_Ledger, None]):
         self._sink = sink
         self._index = index
         self._ledgers: list[tuple[str, pa.Table]] = []
+        self._rows = 0
         self._watermarks: dict[str, int] = {}
         self._committed: dict[tuple[str, str], int] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        #: commits submitted to the partition's thread, which runs them in order
+        self._pending: list[Future[None]] = []
 
     @override
     def write_batch(self, values: list[_Ledger]) -> None:
+        ends = False
         for value in values:
             if value.seq > self._watermarks.get(value.stream, -1):
                 self._watermarks[value.stream] = value.seq
             if value.rows is not None:
                 self._ledgers.append((value.stream, value.rows))
+                self._rows += value.rows.num_rows
+            ends = ends or value.ends_stream
+        if ends and self._rows >= _ENDING_ROWS:
+            # a stream's input ended: commit now, beside the flow and the other sinks (the
+            # epoch's end then waits for it instead of starting it)
+            ledgers, self._ledgers, self._rows = self._ledgers, [], 0
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"cdp-consent-{self._index}")
+            before = self._pending[-1] if self._pending else None
+            self._pending.append(self._pool.submit(self._commit_after, ledgers, before))
+
+    def _commit_after(
+        self, ledgers: list[tuple[str, pa.Table]], before: Future[None] | None
+    ) -> None:
+        """Commit ``ledgers`` once the commit ``before`` them succeeded (after a failed one, a
+        later commit would record transaction versions past rows never written)."""
+        if before is not None:
+            before.result()
+        self._sink.commit(self, ledgers)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()  # re-raises a failed commit
 
     def _app_id(self, table: str, stream: str) -> str:
         return f"{self._sink.flow_id}:{table}:p{self._index}:{stream}"
@@ -170,7 +212,8 @@ class _ConsentPartition(StatefulSinkPartition[_Ledger, None]):
             self._committed[key] = max(version, self._committed.get(key, 0))
 
     def _flush(self) -> None:
-        ledgers, self._ledgers = self._ledgers, []
+        self._wait()
+        ledgers, self._ledgers, self._rows = self._ledgers, [], 0
         watermarks, self._watermarks = self._watermarks, {}
         if ledgers:
             self._sink.commit(self, ledgers)
@@ -184,7 +227,11 @@ class _ConsentPartition(StatefulSinkPartition[_Ledger, None]):
 
     @override
     def close(self) -> None:
-        self._flush()
+        try:
+            self._flush()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
 
 
 class ConsentSink(FixedPartitionedSink[_Ledger, None]):

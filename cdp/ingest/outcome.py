@@ -162,6 +162,9 @@ class Outcome:
     tables: dict[str, pa.Table] = field(default_factory=dict)
     #: ``seq`` of inputs whose event repeated an event of the same chunk (no row written)
     duplicate_seqs: list[int] = field(default_factory=list)
+    #: a hint of the source: no input of ``stream`` follows in this run (a file read to its
+    #: end), so a sink may commit what it holds now rather than at the epoch's end
+    ends_stream: bool = False
 
     def count(self, table: str) -> int:
         """Rows for ``table``."""
