@@ -17,8 +17,8 @@ them through the flow's :class:`~cdp.ingest.DeltaWriter`:
 * at every epoch end (``snapshot``) for the rest, waiting for the background commits first, so
   an epoch's rows are durable before Bytewax records the epoch as done.
 
-A queued commit runs only once the one before it succeeded: after a failed commit, a later one
-of the same stream would record a transaction version past rows never written.
+A queued commit runs only once the one before it succeeded
+(:class:`~pipelines._commits.CommitQueue`).
 
 A commit that fails is raised from the next call (the flow stops; recovery replays). A replay is
 filtered by the Delta application transactions (see :mod:`cdp.ingest.writer`), so the sink keeps
@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import logging
 import zlib
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from bytewax.outputs import FixedPartitionedSink, StatefulSinkPartition
 from typing_extensions import override
 
 from cdp.ingest import DeltaWriter, IngestOptions, Outcome
+from pipelines._commits import CommitQueue
 
 __all__ = ["DeltaSink"]
 
@@ -53,9 +53,7 @@ class _DeltaPartition(StatefulSinkPartition[Outcome, None]):
         self._group_rows = max(1, options.flush_rows // 5)
         self._buffer: list[Outcome] = []
         self._rows = 0
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"cdp-{name}")
-        #: commits submitted to the writer's thread, which runs them in order
-        self._pending: list[Future[None]] = []
+        self._commits = CommitQueue(f"cdp-{name}")
 
     @override
     def write_batch(self, values: list[Outcome]) -> None:
@@ -64,11 +62,11 @@ class _DeltaPartition(StatefulSinkPartition[Outcome, None]):
             self._buffer.append(outcome)
             self._rows += outcome.inputs
             ends = ends or outcome.ends_stream
-        idle = all(p.done() for p in self._pending)
+        idle = self._commits.idle()
         # group commit: whatever waits once the writer is idle (and enough to be worth a
         # commit), or, with a commit in flight, once flush_rows wait (the worker then waits)
         if (idle and self._rows >= self._group_rows) or self._rows >= self._flush_rows:
-            self._wait()
+            self._commits.wait()
             self._submit()
         elif ends and self._rows >= self._group_rows // _ENDING_SHARE:
             # a stream's input ended: commit its rest now, after the commit in flight, while
@@ -77,16 +75,10 @@ class _DeltaPartition(StatefulSinkPartition[Outcome, None]):
 
     def _submit(self) -> None:
         buffer, self._buffer, self._rows = self._buffer, [], 0
-        before = self._pending[-1] if self._pending else None
-        self._pending.append(self._pool.submit(_write_after, self._writer, buffer, before))
-
-    def _wait(self) -> None:
-        pending, self._pending = self._pending, []
-        for future in pending:
-            future.result()  # re-raises a failed commit (the next ones fail with it)
+        self._commits.submit(self._writer.write, buffer)
 
     def _flush(self) -> None:
-        self._wait()
+        self._commits.wait()
         if self._buffer:
             buffer, self._buffer, self._rows = self._buffer, [], 0
             self._writer.write(buffer)
@@ -101,16 +93,7 @@ class _DeltaPartition(StatefulSinkPartition[Outcome, None]):
         try:
             self._flush()
         finally:
-            self._pool.shutdown(wait=True)
-
-
-def _write_after(writer: DeltaWriter, outcomes: list[Outcome], before: Future[None] | None) -> None:
-    """``writer.write(outcomes)`` once the commit ``before`` it (run first by the same thread)
-    succeeded: after a failed commit, a later one of the same stream would record a transaction
-    version past rows never written, and a replay would skip them."""
-    if before is not None:
-        before.result()
-    writer.write(outcomes)
+            self._commits.close()
 
 
 class DeltaSink(FixedPartitionedSink[Outcome, None]):

@@ -33,7 +33,6 @@ import threading
 import zlib
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -52,6 +51,7 @@ from cdp.ingest.suppression import SuppressionList
 from cdp.ingest.writer import consent_key_loader
 from consent.privacy import pseudonymize_erased_table
 from consent.state import state_table
+from pipelines._commits import CommitQueue
 from storage import TABLES, Lakehouse
 from storage.lakehouse import as_arrow
 
@@ -157,9 +157,7 @@ class _ConsentPartition(StatefulSinkPartition[_Ledger, None]):
         self._rows = 0
         self._watermarks: dict[str, int] = {}
         self._committed: dict[tuple[str, str], int] = {}
-        self._pool: ThreadPoolExecutor | None = None
-        #: commits submitted to the partition's thread, which runs them in order
-        self._pending: list[Future[None]] = []
+        self._commits = CommitQueue(f"cdp-consent-{index}")
 
     @override
     def write_batch(self, values: list[_Ledger]) -> None:
@@ -175,24 +173,7 @@ class _ConsentPartition(StatefulSinkPartition[_Ledger, None]):
             # a stream's input ended: commit now, beside the flow and the other sinks (the
             # epoch's end then waits for it instead of starting it)
             ledgers, self._ledgers, self._rows = self._ledgers, [], 0
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"cdp-consent-{self._index}")
-            before = self._pending[-1] if self._pending else None
-            self._pending.append(self._pool.submit(self._commit_after, ledgers, before))
-
-    def _commit_after(
-        self, ledgers: list[tuple[str, pa.Table]], before: Future[None] | None
-    ) -> None:
-        """Commit ``ledgers`` once the commit ``before`` them succeeded (after a failed one, a
-        later commit would record transaction versions past rows never written)."""
-        if before is not None:
-            before.result()
-        self._sink.commit(self, ledgers)
-
-    def _wait(self) -> None:
-        pending, self._pending = self._pending, []
-        for future in pending:
-            future.result()  # re-raises a failed commit
+            self._commits.submit(self._sink.commit, self, ledgers)
 
     def _app_id(self, table: str, stream: str) -> str:
         return f"{self._sink.flow_id}:{table}:p{self._index}:{stream}"
@@ -212,7 +193,7 @@ class _ConsentPartition(StatefulSinkPartition[_Ledger, None]):
             self._committed[key] = max(version, self._committed.get(key, 0))
 
     def _flush(self) -> None:
-        self._wait()
+        self._commits.wait()
         ledgers, self._ledgers, self._rows = self._ledgers, [], 0
         watermarks, self._watermarks = self._watermarks, {}
         if ledgers:
@@ -230,8 +211,7 @@ class _ConsentPartition(StatefulSinkPartition[_Ledger, None]):
         try:
             self._flush()
         finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
+            self._commits.close()
 
 
 class ConsentSink(FixedPartitionedSink[_Ledger, None]):
