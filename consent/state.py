@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from consent.gate import _PRIORITY
 
-__all__ = ["STATE_COLUMNS", "precedence", "precedence_of", "state_row", "state_table"]
+__all__ = ["STATE_COLUMNS", "precedence", "state_row", "state_table"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,15 +57,6 @@ def precedence(row: Mapping[str, Any]) -> str:
     captured: datetime = row["captured_at"]
     micros = int(captured.timestamp()) * 1_000_000 + captured.microsecond
     return _order(micros, row["status"], row["consent_id"])
-
-
-def precedence_of(captured_us: int, status: str, consent_id: object) -> str:
-    """:func:`precedence` of a statement whose ``captured_at`` is ``captured_us`` microseconds
-    since the epoch (an Arrow timestamp column as integers: no ``datetime`` per row)."""
-    # the same count as precedence(): whole seconds truncated toward zero, plus the
-    # (non-negative) microsecond of the datetime
-    seconds = captured_us // 1_000_000 if captured_us >= 0 else -(-captured_us // 1_000_000)
-    return _order(seconds * 1_000_000 + captured_us % 1_000_000, status, consent_id)
 
 
 def _order(micros: int, status: str, consent_id: object) -> str:
@@ -131,9 +122,12 @@ _US: Final = 1_000_000
 
 
 def _precedence_expr(captured_us: pl.Expr, status: pl.Expr, consent_id: pl.Expr) -> pl.Expr:
-    """:func:`precedence_of` in columns (the same strings)."""
+    """:func:`precedence` in columns (the same strings), of ``captured_at`` in microseconds
+    since the epoch."""
+    # the same count as precedence(): whole seconds truncated toward zero, plus the
+    # (non-negative) microsecond of the datetime; Polars' ``//`` and ``%`` are Python's
     seconds = pl.when(captured_us >= 0).then(captured_us // _US).otherwise(-(-captured_us // _US))
-    micros = seconds * _US + captured_us % _US  # Polars' ``//`` and ``%`` are Python's
+    micros = seconds * _US + captured_us % _US
     rank = status.replace_strict(_RANKS, default=0, return_dtype=pl.Int64)
     tie = (
         consent_id.cast(pl.String)

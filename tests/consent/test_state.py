@@ -10,7 +10,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consent.state import STATE_COLUMNS, precedence, precedence_of, state_row, state_table
+from consent.state import STATE_COLUMNS, precedence, state_row, state_table
 from storage import TABLES
 from storage.lakehouse import as_arrow
 
@@ -92,21 +92,6 @@ def test_precedence_sorts_before_the_epoch_and_by_status() -> None:
     assert precedence(late) > precedence(early)
     deny = {**late, "status": "denied", "consent_id": "ffff"}
     assert precedence(deny) > precedence(late)
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)),
-    st.sampled_from([*sorted(_STRENGTH), "unknown"]),
-    st.uuids(),
-)
-def test_precedence_of_microseconds_equals_precedence(
-    at: datetime, status: str, consent_id: uuid.UUID
-) -> None:
-    captured = at.replace(tzinfo=UTC)
-    micros = (captured - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    row = {"captured_at": captured, "status": status, "consent_id": str(consent_id)}
-    assert precedence_of(micros, status, str(consent_id)) == precedence(row)
 
 
 @settings(max_examples=200, deadline=None)
