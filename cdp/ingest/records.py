@@ -10,7 +10,8 @@
 
 and writes
 
-* an ``events`` row (:func:`cdp.models.event_from_record`: an ``upsert`` or ``delete``),
+* an ``events`` row (:func:`cdp.models.event_from_record`: an ``upsert`` or ``delete``; made
+  as a row directly, :func:`cdp.models.events.record_event_row`),
 * an ``identity_records`` row (:meth:`cdp.models.SourceRecord.to_identity_row`; the sink upserts
   it, newest ``updated_at`` wins, a delete removes the record),
 * ``consent_ledger`` rows for set consent flags (:mod:`cdp.ingest.consent`),
@@ -32,9 +33,9 @@ from cdp.models import (
     InvalidInputError,
     SourceRecord,
     consent_status_from_flag,
-    event_from_record,
     map_record,
 )
+from cdp.models.events import record_event_row
 
 if TYPE_CHECKING:
     from cdp.config import SourceConfig
@@ -190,7 +191,7 @@ class RecordProcessor(JsonObjectProcessor):
             )
             return
         builder.cover(seq)
-        event = event_from_record(record, received_at=received_at).to_row()
+        event = record_event_row(record, received_at=received_at)
         if not builder.add_event(tuple(event[c] for c in EVENT_TABLE_COLUMNS), seq):
             return  # the same record version again in this chunk: a duplicate
         builder.add_identity(record.to_identity_row(), event_id=event["event_id"], seq=seq)

@@ -31,7 +31,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, Final, TypeVar
+from functools import partial
+from typing import Any, ClassVar, Final
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict
@@ -83,42 +84,70 @@ IDENTITY_COLUMNS: Final[tuple[str, ...]] = _DISPLAY_COLUMNS + _KEY_COLUMNS
 
 _KNOWN_FIELDS: Final = frozenset(CANONICAL_FIELDS)
 _NO_FORMATS: Final[Mapping[str, str]] = {}
-_T = TypeVar("_T")
 
 
-def _try(
-    sink: list[FieldIssue] | None, fn: Callable[..., _T], value: object, **kwargs: Any
-) -> _T | None:
-    """``fn(value, **kwargs)``; a failure goes to ``sink`` as an issue (raises without one).
+class _Memo:
+    """A normalizer whose results are memoized by value and options.
 
-    The normalizers are pure: the result of a text value is memoized (the same phone numbers,
-    names and cities come again and again; parsing a phone number costs tens of microseconds).
+    The normalizers are pure, and the same phone numbers, names and cities come again and
+    again (parsing a phone number costs tens of microseconds). ``__call__(sink, value,
+    *options)`` passes the options by keyword, in the order of ``names``; a failure goes to
+    ``sink`` as an issue (raises without one) and is not memoized. One memo per call site of
+    :meth:`IdentityFields.from_raw`: keys are the bare value (or the value and its options),
+    cheaper to hash than a key that names the function and its keywords.
     """
-    if value is None:
-        return None
-    key = None
-    if type(value) is str:
-        key = (fn, value, *kwargs.items())
-        found = _MEMO.get(key, _MISSING)
-        if found is not _MISSING:
-            return found
-    try:
-        result = fn(value, **kwargs)
-    except InvalidInputError as e:
-        if sink is None:
-            raise
-        sink.append(e.to_issue())
-        return None
-    if key is not None:
-        if len(_MEMO) >= _MEMO_SIZE:
-            _MEMO.clear()
-        _MEMO[key] = result
-    return result
+
+    __slots__ = ("_fn", "_names", "_results")
+
+    def __init__(self, fn: Callable[..., Any], *names: str) -> None:
+        self._fn = fn
+        self._names = names
+        self._results: dict[Any, Any] = {}
+
+    def __call__(self, sink: list[FieldIssue] | None, value: object, *options: object) -> Any:
+        if value is None:
+            return None
+        key: Any = None
+        if type(value) is str:
+            key = (value, *options) if options else value
+            found = self._results.get(key, _MISSING)
+            if found is not _MISSING:
+                return found
+        try:
+            result = self._fn(value, **dict(zip(self._names, options, strict=True)))
+        except InvalidInputError as e:
+            if sink is None:
+                raise
+            sink.append(e.to_issue())
+            return None
+        if key is not None:
+            if len(self._results) >= _MEMO_SIZE:
+                self._results.clear()
+            self._results[key] = result
+        return result
 
 
-_MEMO: dict[tuple[Any, ...], Any] = {}
-_MEMO_SIZE = 200_000
+#: entries per memo (a memo is cleared when full: unique values, such as e-mail addresses,
+#: only pass through)
+_MEMO_SIZE = 32_768
 _MISSING = object()
+
+_COUNTRY = _Memo(normalize_country, "format")
+_PHONE = _Memo(normalize_phone, "default_region", "format")
+_EMAIL = _Memo(normalize_email)
+_FIRST = _Memo(partial(display_name, field="first_name"))
+_LAST = _Memo(partial(display_name, field="last_name"))
+_FULL = _Memo(partial(display_name, field="full_name"))
+_SPLIT = _Memo(split_full_name, "format")
+_BIRTH = _Memo(partial(parse_date, field="birth_date"), "format", "not_after")
+_STREET = _Memo(partial(normalize_text, field="street"))
+_POSTCODE = _Memo(normalize_postcode, "country")
+_CITY = _Memo(partial(normalize_text, field="city"))
+_COMPANY = _Memo(partial(normalize_text, field="company"))
+_FIRST_KEY = _Memo(partial(fold_name, field="first_name"))
+_LAST_KEY = _Memo(partial(fold_name, field="last_name"))
+_STREET_KEY = _Memo(street_match_key)
+_CITY_KEY = _Memo(city_match_key)
 
 
 class IdentityFields(BaseModel):
@@ -178,47 +207,33 @@ class IdentityFields(BaseModel):
         sink = None if strict else issues
         get = values.get
 
-        country = _try(sink, normalize_country, get("country"), format=fmts.get("country", "auto"))
+        country = _COUNTRY(sink, get("country"), fmts.get("country", "auto"))
         region = country if country and country in phonenumbers.SUPPORTED_REGIONS else None
-        phone = _try(
-            sink,
-            normalize_phone,
-            get("phone"),
-            default_region=region or default_region,
-            format=fmts.get("phone", "auto"),
-        )
-        email = _try(sink, normalize_email, get("email"))
-        first = _try(sink, display_name, get("first_name"), field="first_name")
-        last = _try(sink, display_name, get("last_name"), field="last_name")
-        full = _try(sink, display_name, get("full_name"), field="full_name")
+        phone = _PHONE(sink, get("phone"), region or default_region, fmts.get("phone", "auto"))
+        email = _EMAIL(sink, get("email"))
+        first = _FIRST(sink, get("first_name"))
+        last = _LAST(sink, get("last_name"))
+        full = _FULL(sink, get("full_name"))
         if full is not None and (first is None or last is None):
-            split = _try(
-                sink, split_full_name, get("full_name"), format=fmts.get("full_name", "auto")
-            )
+            split = _SPLIT(sink, get("full_name"), fmts.get("full_name", "auto"))
             if split is not None:
                 first, last = _fill_from_split(first, last, split)
         birth_raw = get("birth_date")
         birth = None
         if birth_raw is not None:
-            birth = _try(
-                sink,
-                parse_date,
-                birth_raw,
-                format=fmts.get("birth_date", "auto"),
-                not_after=datetime.now(UTC).date(),
-                field="birth_date",
-            )
-        street = _try(sink, normalize_text, get("street"), field="street")
-        postcode = _try(sink, normalize_postcode, get("postcode"), country=country)
-        city = _try(sink, normalize_text, get("city"), field="city")
-        company = _try(sink, normalize_text, get("company"), field="company")
+            today = datetime.now(UTC).date()
+            birth = _BIRTH(sink, birth_raw, fmts.get("birth_date", "auto"), today)
+        street = _STREET(sink, get("street"))
+        postcode = _POSTCODE(sink, get("postcode"), country)
+        city = _CITY(sink, get("city"))
+        company = _COMPANY(sink, get("company"))
 
         # Keys of normalized values. Only a value whose letters all fold away (a street of
         # punctuation, a name of modifier letters) fails here; it is dropped with its display.
-        first_key = _try(sink, fold_name, first, field="first_name")
-        last_key = _try(sink, fold_name, last, field="last_name")
-        street_key = _try(sink, street_match_key, street)
-        city_key = _try(sink, city_match_key, city)
+        first_key = _FIRST_KEY(sink, first)
+        last_key = _LAST_KEY(sink, last)
+        street_key = _STREET_KEY(sink, street)
+        city_key = _CITY_KEY(sink, city)
         fields = {
             "first_name": first if first_key else None,
             "last_name": last if last_key else None,

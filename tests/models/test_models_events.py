@@ -13,6 +13,7 @@ from cdp.models.events import (
     UnifiedEvent,
     event_from_message,
     event_from_record,
+    record_event_row,
 )
 from cdp.models.messages import parse_message
 from cdp.models.records import map_record
@@ -184,6 +185,24 @@ def test_event_from_record_upsert() -> None:
     # personal data stays out of events
     assert ev.properties == {} and ev.traits == {} and ev.context == {}
     assert "a@b.ch" not in str(ev.to_row())
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"Id": "r1", "Modified": "2026-10-01T10:00:00Z", "Email": "a@b.ch"},
+        {"Id": "r1", "Modified": "2026-10-01T12:00:00+02:00", "Email": "a@b.ch"},
+        {"Id": "r2", "Modified": "1969-12-31T23:59:59.5Z", "Deleted": "1"},
+        {"Id": "r3", "Email": "a@b.ch"},  # no version: occurs when received
+    ],
+)
+@pytest.mark.parametrize("received", [RECEIVED, datetime(2026, 10, 2, 1, 30)])  # naive is UTC
+def test_record_event_row_is_the_row_of_the_event(row: dict[str, str], received: datetime) -> None:
+    rec = map_record(row, _crm())
+    made = record_event_row(rec, received_at=received)
+    expected = event_from_record(rec, received_at=received).to_row()
+    assert made == expected
+    assert [type(made[k]) for k in EVENT_COLUMNS] == [type(expected[k]) for k in EVENT_COLUMNS]
 
 
 def test_record_event_id_is_deterministic_and_versioned() -> None:

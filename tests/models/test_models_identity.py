@@ -129,6 +129,30 @@ def test_country_is_the_phone_region() -> None:
     assert [i.field for i in issues] == ["phone"]
 
 
+def test_memoized_values_keep_their_options_and_their_issues() -> None:
+    # the same raw values again and again, with other options in between: every call gives
+    # what a first call gives (results are memoized per value *and* options; failures are not)
+    for _ in range(3):
+        for region, expected in (("CH", "+41446681800"), ("DE", "+49446681800"), (None, None)):
+            ident, issues = IdentityFields.from_raw(
+                {"phone": "044 668 18 00"}, default_region=region
+            )
+            assert ident.phone == expected
+            assert [i.field for i in issues] == ([] if expected else ["phone"])
+        ident, issues = IdentityFields.from_raw(
+            {"birth_date": "05/06/1984", "last_name": "x"}, formats={"birth_date": "mm/dd/yyyy"}
+        )
+        assert (ident.birth_date, issues) == (date(1984, 5, 6), [])
+        # without the format the date is ambiguous: an issue, every time
+        ident, issues = IdentityFields.from_raw({"birth_date": "05/06/1984", "last_name": "x"})
+        assert ident.birth_date is None
+        assert [i.field for i in issues] == ["birth_date"]
+        # one raw value in two fields: each field's own rule and issue
+        ident, issues = IdentityFields.from_raw({"first_name": "!!", "street": "!!"})
+        assert (ident.first_name, ident.street) == (None, None)
+        assert sorted(i.field for i in issues) == ["first_name", "street"]
+
+
 def test_an_invalid_country_falls_back_to_the_default_region() -> None:
     ident, issues = IdentityFields.from_raw(
         {"phone": "030 1234567", "country": "Narnia"}, default_region="DE"
