@@ -343,11 +343,13 @@ def _phone_to_e164(text: str, region: str | None, fmt: str) -> tuple[str | None,
     country_code = number.country_code or 0
     where = phonenumbers.region_code_for_country_code(country_code)
     where_text = f"region {where}" if where != "ZZ" else f"country code +{country_code}"
+    # a valid number is a possible one (validity checks the possible lengths first): the
+    # possibility check only tells the reason of a failure
+    if phonenumbers.is_valid_number(number):
+        return phonenumbers.format_number(number, _E164), None
     if not phonenumbers.is_possible_number(number):
         return None, f"not a possible number for {where_text}"
-    if not phonenumbers.is_valid_number(number):
-        return None, f"not a valid number for {where_text}"
-    return phonenumbers.format_number(number, _E164), None
+    return None, f"not a valid number for {where_text}"
 
 
 def normalize_phone(

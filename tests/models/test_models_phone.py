@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 
 from cdp.models.errors import InvalidInputError
@@ -139,3 +140,18 @@ def test_cached_results_are_stable() -> None:
         normalize_phone("12345", default_region="DE")
     with pytest.raises(InvalidInputError):  # a failure is not cached as a success
         normalize_phone("12345", default_region="DE")
+
+
+def test_a_valid_number_is_a_possible_number() -> None:
+    # _phone_to_e164 checks only validity on its way to a result (possibility tells the reason
+    # of a failure): this must hold for every region's example numbers of every type
+    checked = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in range(12):
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is not None and phonenumbers.is_valid_number(number):
+                checked += 1
+                assert phonenumbers.is_possible_number(number), (region, kind)
+                e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                assert normalize_phone(e164) == e164
+    assert checked > 1_000
