@@ -4,6 +4,7 @@
 * :mod:`cdp.models.errors` - :class:`InvalidInputError` (field, reason, typed error) and issues
 * :mod:`cdp.models.normalize` - plain normalization functions (emails, phones, names, dates…)
 * :mod:`cdp.models.identity` - :class:`IdentityFields`, display fields plus match keys
+  (:func:`clear_caches` forgets its memoized normalized values)
 * :mod:`cdp.models.records` - :class:`SourceRecord` and :func:`map_record` for CRM/ERP rows
 * :mod:`cdp.models.messages` - Segment-spec messages, :func:`parse_message`, :func:`split_batch`
 * :mod:`cdp.models.events` - :class:`UnifiedEvent`, one row of the ``events`` table
@@ -33,7 +34,7 @@ from cdp.models.events import (
     record_event_id,
 )
 from cdp.models.fields import CANONICAL_FIELDS, DATE_FORMATS, FIELD_FORMATS, TIMESTAMP_FORMATS
-from cdp.models.identity import IDENTITY_COLUMNS, IdentityFields
+from cdp.models.identity import IDENTITY_COLUMNS, IdentityFields, clear_caches
 from cdp.models.messages import (
     MAX_BATCH_ITEMS,
     MESSAGE_TYPES,
@@ -112,6 +113,7 @@ __all__ = [
     "Track",
     "UnifiedEvent",
     "city_match_key",
+    "clear_caches",
     "consent_status_from_flag",
     "display_name",
     "email_match_key",

@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cdp.models.errors import FieldIssue, InvalidInputError
 from cdp.models.fields import CANONICAL_FIELDS, FIELD_FORMATS
+from cdp.models.normalize import _clear_caches as _clear_normalize_caches
 from cdp.models.normalize import (
     city_match_key,
     display_name,
@@ -54,7 +55,7 @@ from cdp.models.normalize import (
     street_match_key,
 )
 
-__all__ = ["IDENTITY_COLUMNS", "IdentityFields"]
+__all__ = ["IDENTITY_COLUMNS", "IdentityFields", "clear_caches"]
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ class _Memo:
         self._fn = fn
         self._names = names
         self._results: dict[Any, Any] = {}
+        _MEMOS.append(self)
 
     def __call__(self, sink: list[FieldIssue] | None, value: object, *options: object) -> Any:
         if value is None:
@@ -131,6 +133,22 @@ class _Memo:
 #: only pass through)
 _MEMO_SIZE = 32_768
 _MISSING = object()
+_MEMOS: list[_Memo] = []
+
+
+def clear_caches() -> None:
+    """Forget every memoized normalized value: the memos of :meth:`IdentityFields.from_raw`
+    and the caches of :mod:`cdp.models.normalize` beneath them.
+
+    Results never change by it (the normalizers are pure); the next values cost their full
+    normalization again. For a benchmark that measures a cold process (a fresh ``cdp ingest``)
+    after an earlier run in the same process, and for a long-lived process that wants the
+    memory back.
+    """
+    for memo in _MEMOS:
+        memo._results.clear()
+    _clear_normalize_caches()
+
 
 _COUNTRY = _Memo(normalize_country, "format")
 _PHONE = _Memo(normalize_phone, "default_region", "format")

@@ -1080,3 +1080,16 @@ def city_match_key(value: object, *, field: str = "city") -> str | None:
     if not key:
         raise _bad(field, "no letters")
     return key
+
+
+def _clear_caches() -> None:
+    """Empty this module's ``lru_cache`` caches (see :func:`cdp.models.identity.clear_caches`)."""
+    for cached in (
+        _phone_region,
+        _phone_to_e164,
+        _fold_name_text,
+        _display_text,
+        _street_key_text,
+        _city_key_text,
+    ):
+        cached.cache_clear()

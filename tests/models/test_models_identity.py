@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import phonenumbers
 import pytest
 from pydantic import ValidationError
 
 from cdp.models.errors import FieldIssue, InvalidInputError
 from cdp.models.fields import CANONICAL_FIELDS
-from cdp.models.identity import IDENTITY_COLUMNS, IdentityFields
+from cdp.models.identity import IDENTITY_COLUMNS, IdentityFields, clear_caches
 
 
 def test_from_raw_normalizes_every_field() -> None:
@@ -151,6 +152,29 @@ def test_memoized_values_keep_their_options_and_their_issues() -> None:
         ident, issues = IdentityFields.from_raw({"first_name": "!!", "street": "!!"})
         assert (ident.first_name, ident.street) == (None, None)
         assert sorted(i.field for i in issues) == ["first_name", "street"]
+
+
+def test_clear_caches_forgets_memoized_values_not_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parsed: list[str] = []
+    parse = phonenumbers.parse
+
+    def counting_parse(text: str, region: str | None) -> phonenumbers.PhoneNumber:
+        parsed.append(text)
+        return parse(text, region)
+
+    monkeypatch.setattr(phonenumbers, "parse", counting_parse)
+    raw = {"phone": "044 668 18 07", "city": "Zürich 1", "first_name": "JOSÉ"}
+    clear_caches()
+    first, _ = IdentityFields.from_raw(raw, default_region="CH")
+    again, _ = IdentityFields.from_raw(raw, default_region="CH")
+    assert len(parsed) == 1  # the second time from the memo
+    clear_caches()
+    cold, _ = IdentityFields.from_raw(raw, default_region="CH")
+    assert len(parsed) == 2  # forgotten: parsed again
+    assert first == again == cold
+    assert (cold.phone, cold.city_key, cold.first_name_key) == ("+41446681807", "zuerich", "jose")
 
 
 def test_an_invalid_country_falls_back_to_the_default_region() -> None:
