@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import socket
+import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
@@ -18,20 +19,32 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from types import FrameType
 from typing import TypeGuard
 
 import bytewax.operators as op
 from bytewax._bytewax import cli_main
 from bytewax.dataflow import Dataflow, Stream
+from bytewax.errors import BytewaxRuntimeError
 from bytewax.recovery import RecoveryConfig, init_db_dir
 
 from cdp.config import Settings
-from cdp.ingest import Chunk, DeltaWriter, IngestOptions, Outcome, Processor, Rejection
+from cdp.errors import CdpError
+from cdp.ingest import (
+    Chunk,
+    DeltaWriter,
+    IngestError,
+    IngestOptions,
+    Outcome,
+    Processor,
+    Rejection,
+)
 from pipelines._sink import DeltaSink
 from pipelines.consent import ConsentMarks, attach_consent_engine
 
 __all__ = [
     "ChunkFailure",
+    "check_not_reimported_main",
     "default_recovery_dir",
     "flow_name",
     "free_addresses",
@@ -143,22 +156,42 @@ def run_flow(
             prepare_recovery(recovery_dir)
         recovery = RecoveryConfig(str(recovery_dir))
     tune_gc()
-    if addresses:
+    try:
+        if addresses:
+            cli_main(
+                flow,
+                workers_per_process=max(1, workers),
+                process_id=process_id or 0,
+                addresses=addresses,
+                epoch_interval=epoch_interval,
+                recovery_config=recovery,
+            )
+            return
         cli_main(
             flow,
             workers_per_process=max(1, workers),
-            process_id=process_id or 0,
-            addresses=addresses,
             epoch_interval=epoch_interval,
             recovery_config=recovery,
         )
-        return
-    cli_main(
-        flow,
-        workers_per_process=max(1, workers),
-        epoch_interval=epoch_interval,
-        recovery_config=recovery,
-    )
+    except BytewaxRuntimeError as e:
+        # a product error inside a step (a commit that failed, a broken helper pool) is
+        # raised as what it is, not as Bytewax's wrapper of it: ``cdp`` prints it in one line
+        cause = _product_error(e)
+        if cause is None:
+            raise
+        raise IngestError(f"the dataflow stopped: {cause}") from e
+
+
+def _product_error(error: BaseException) -> CdpError | None:
+    """The first product error in the chain of causes of ``error``."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, CdpError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 @contextmanager
@@ -226,6 +259,36 @@ def free_addresses(count: int) -> list[str]:
     finally:
         for sock in sockets:
             sock.close()
+
+
+#: the module name under which a process that ``multiprocessing`` starts (``spawn``,
+#: ``forkserver``) runs the main script again, to find the functions it is to call
+_REIMPORTED_MAIN = "__mp_main__"
+
+
+def check_not_reimported_main(what: str) -> None:
+    """Raise :class:`~cdp.ingest.IngestError` when called from the top level of a main script
+    that a process started by ``multiprocessing`` is importing again.
+
+    An ingest with helper processes or a cluster starts processes that import the caller's
+    main script; a script whose calls are not under ``if __name__ == "__main__":`` would start
+    the ingest again in each of them (each writing what it got to before its own helpers
+    failed). It is refused at once, with the fix in the message, instead. A function of the
+    script that a process runs on purpose (``Process(target=...)``) is not refused: only the
+    script's top level runs while it is being imported.
+    """
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == (
+            _REIMPORTED_MAIN
+        ):
+            script = Path(frame.f_code.co_filename).name
+            raise IngestError(
+                f"{what} was called while a new process imported the main script {script} "
+                "again (processes that multiprocessing starts import it); put the script's "
+                'calls under `if __name__ == "__main__":`'
+            )
+        frame = frame.f_back
 
 
 def tune_gc() -> None:  # also run by the helpers of pipelines._pool

@@ -41,6 +41,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -188,6 +189,15 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
+def _broken() -> IngestError:
+    """The error of a pool whose helper process ended abruptly."""
+    return IngestError(
+        "a helper process of the ingest ended abruptly (killed, out of memory, or it failed "
+        "to start: see its error above). A script that runs an ingest with helper processes "
+        'must make its calls under `if __name__ == "__main__":`, as the helpers import it'
+    )
+
+
 def _folder() -> Path:
     """A fresh folder for the outcomes' files, named after this process; folders left behind
     by processes that died (``kill -9``: memory in ``/dev/shm`` until a reboot) are removed."""
@@ -278,9 +288,12 @@ class ChunkPool:
         """The future outcome of ``chunk``, processed as received now."""
         executor = self._started()
         now = datetime.now(UTC)
-        if isinstance(chunk, LinesTask):
-            return self._unshipped(executor.submit(_process_lines, chunk, now))
-        return self._unshipped(executor.submit(_process, chunk, now))
+        try:
+            if isinstance(chunk, LinesTask):
+                return self._unshipped(executor.submit(_process_lines, chunk, now))
+            return self._unshipped(executor.submit(_process, chunk, now))
+        except BrokenProcessPool as e:
+            raise _broken() from e
 
     def cpu_seconds(self) -> float:
         """CPU seconds the helpers have spent (as of their last outcome), not counting the
@@ -302,7 +315,11 @@ class ChunkPool:
                 pid, seconds = result[2]
                 cpu[pid] = max(seconds, cpu.get(pid, 0.0))
                 outcome.set_result(_unship(result))
-            except BaseException as e:  # the helper's error (or a broken pool) for the source
+            except BrokenProcessPool as e:
+                broken = _broken()
+                broken.__cause__ = e
+                outcome.set_exception(broken)
+            except BaseException as e:  # the helper's error for the source
                 outcome.set_exception(e)
 
         shipped.add_done_callback(done)

@@ -44,6 +44,7 @@ from cdp.ingest import (
     file_format,
 )
 from pipelines._flow import (
+    check_not_reimported_main,
     default_recovery_dir,
     flow_name,
     free_addresses,
@@ -265,6 +266,7 @@ def run_ingest(
     ``recovery=False`` turns it off. Either way a rerun writes nothing twice: it re-reads the
     files and skips what the Delta transactions say is committed.
     """
+    check_not_reimported_main("run_ingest")  # before it starts anything
     options = options or IngestOptions()
     flow_id = flow_id or default_flow_id(source)
     files = _check(settings, source, paths)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import runpy
 import shutil
 import signal
 import subprocess
@@ -19,7 +20,7 @@ import pytest
 from pipeline_helpers import expect, files, manifest, settings_at, snapshot
 
 import pipelines._pool
-from cdp.config import KafkaSettings, Settings, SourceConfig
+from cdp.config import ConfigError, KafkaSettings, Settings, SourceConfig, load_config
 from cdp.ingest import (
     IngestError,
     IngestInterruptedError,
@@ -42,6 +43,7 @@ from pipelines.ingest import (
 from storage import Lakehouse
 
 SOURCES = ("crm", "erp", "web")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _ingest_all(
@@ -489,6 +491,95 @@ def test_a_pool_whose_helpers_cannot_start_fails_its_first_chunk(
     finally:
         pool.close()
     assert not pool.folder.exists()
+
+
+#: a script's functions; then the call at its top level, not under the ``__main__`` guard
+_SCRIPT_FUNCTIONS = """
+from pathlib import Path
+
+from cdp.ingest import IngestOptions
+from pipelines.ingest import run_ingest
+
+
+def later():  # what a process started on purpose runs (Process(target=later))
+    return run_ingest(settings, source, paths, recovery=False)
+"""
+_UNGUARDED_CALL = """
+run_ingest(settings, source, paths, recovery=False, options=options)
+"""
+
+
+def test_an_ingest_refuses_to_start_in_a_process_that_imports_the_main_script_again(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A process that multiprocessing starts imports the main script again (as
+    ``__mp_main__``); a script without ``if __name__ == "__main__":`` would start the whole
+    ingest again in each helper. ``run_ingest`` refuses at once there, touching nothing."""
+    script = tmp_path / "job.py"
+    script.write_text(_SCRIPT_FUNCTIONS + _UNGUARDED_CALL)
+    given = {
+        "settings": settings,
+        "source": "no-such-source",
+        "paths": [tmp_path / "contacts.csv"],
+        "options": IngestOptions(parse_processes=2),
+    }
+    with pytest.raises(IngestError, match='under `if __name__ == "__main__":`') as refused:
+        runpy.run_path(str(script), init_globals=given, run_name="__mp_main__")
+    assert "job.py" in str(refused.value)
+    assert not Path(settings.lakehouse).exists()  # refused before it created anything
+    # the same script run as the main script passes the check (and then fails on the
+    # unknown source, as it should) ...
+    with pytest.raises(ConfigError, match="unknown source"):
+        runpy.run_path(str(script), init_globals=given, run_name="__main__")
+    # ... and so does a function of the script that a process runs on purpose
+    script.write_text(_SCRIPT_FUNCTIONS)
+    imported = runpy.run_path(str(script), init_globals=given, run_name="__mp_main__")
+    with pytest.raises(ConfigError, match="unknown source"):
+        imported["later"]()
+
+
+@pytest.mark.integration
+def test_an_unguarded_script_with_helpers_fails_clearly_and_writes_nothing(
+    generated: GenerationReport, tmp_path: Path
+) -> None:
+    """The real thing: a script without the guard runs an ingest with two helper processes.
+    Each helper refuses to run the script's ingest again (before, each one ran it and wrote
+    the chunks it got to); the script stops with the product's error, which says what to do."""
+    folder = tmp_path / "cdp"
+    crm = [str(p) for p in files(generated, "crm")]
+    script = tmp_path / "job.py"
+    script.write_text(
+        _SCRIPT_FUNCTIONS
+        + "from cdp.config import load_config\n"
+        + f"settings = load_config({str(ROOT / 'cdp.yaml')!r}).model_copy(\n"
+        + f"    update={{'lakehouse': {str(folder / 'lh')!r}}}\n"
+        + f").with_base_dir(Path({str(folder)!r}))\n"
+        + f"source, paths = 'crm', [Path(p) for p in {crm!r}]\n"
+        + "options = IngestOptions(parse_processes=2, helper_start='wait')\n"
+        + _UNGUARDED_CALL
+    )
+    ran = subprocess.run(
+        [sys.executable, str(script)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert ran.returncode == 1, ran.stderr[-3000:]
+    # a helper said why it could not run the script ...
+    assert "run_ingest was called while a new process imported the main script job.py" in (
+        ran.stderr
+    )
+    # ... and the script stopped with the product's error, which names the fix (the last
+    # error raised; the resource tracker may still warn after it)
+    raised = [line for line in ran.stderr.splitlines() if line.startswith("cdp.")]
+    assert raised[-1].startswith("cdp.ingest.errors.IngestError: the dataflow stopped: a helper")
+    assert 'under `if __name__ == "__main__":`' in raised[-1]
+    # the dataflow waited for the helpers, which refused: nothing was written, by anyone
+    lake = Lakehouse.from_settings(settings_at(load_config(ROOT / "cdp.yaml"), folder))
+    assert lake.read("events").height == 0
+    assert lake.read("identity_records").height == 0
 
 
 @pytest.mark.integration
