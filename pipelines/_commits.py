@@ -8,11 +8,14 @@ a Delta application transaction past rows never written, and a replay would skip
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["CommitQueue"]
+__all__ = ["CommitQueue", "close_partition"]
+
+logger = logging.getLogger(__name__)
 
 
 class CommitQueue:
@@ -50,3 +53,25 @@ def _after(before: Future[None] | None, commit: Callable[..., None], *args: Any)
     if before is not None:
         before.result()  # (already done: the same thread ran it) a failure stops this one
     commit(*args)
+
+
+def close_partition(flush: Callable[[], None], commits: CommitQueue, name: str) -> None:
+    """Close a sink partition: ``flush()`` what it holds, then its queue; never raises.
+
+    Bytewax closes a partition when it drops it: after the last epoch's snapshot, which left
+    nothing to commit, or while the flow unwinds from an error elsewhere (a source, a step, a
+    commit of another partition). An exception from ``close`` there is a panic during a panic,
+    and Bytewax aborts the whole process: no error raised, no report, no message. A commit that
+    fails here is logged instead; nothing is lost by it, since the flow's own error stops the
+    run and its rerun writes what is not committed (the Delta transactions tell what is).
+    """
+    try:
+        flush()
+    except Exception as e:  # (the type only: a message could quote a value)
+        logger.error(
+            "%s: what it held could not be committed at close (%s); a rerun writes it",
+            name,
+            type(e).__name__,
+        )
+    finally:
+        commits.close()

@@ -34,7 +34,7 @@ from bytewax.outputs import FixedPartitionedSink, StatefulSinkPartition
 from typing_extensions import override
 
 from cdp.ingest import DeltaWriter, IngestOptions, Outcome
-from pipelines._commits import CommitQueue
+from pipelines._commits import CommitQueue, close_partition
 
 __all__ = ["DeltaSink"]
 
@@ -53,6 +53,7 @@ class _DeltaPartition(StatefulSinkPartition[Outcome, None]):
         self._group_rows = max(1, options.flush_rows // 5)
         self._buffer: list[Outcome] = []
         self._rows = 0
+        self._name = name
         self._commits = CommitQueue(f"cdp-{name}")
 
     @override
@@ -90,10 +91,7 @@ class _DeltaPartition(StatefulSinkPartition[Outcome, None]):
 
     @override
     def close(self) -> None:
-        try:
-            self._flush()
-        finally:
-            self._commits.close()
+        close_partition(self._flush, self._commits, f"Delta sink {self._name}")
 
 
 class DeltaSink(FixedPartitionedSink[Outcome, None]):

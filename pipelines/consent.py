@@ -51,7 +51,7 @@ from cdp.ingest.suppression import SuppressionList
 from cdp.ingest.writer import consent_key_loader
 from consent.privacy import pseudonymize_erased_table
 from consent.state import state_table
-from pipelines._commits import CommitQueue
+from pipelines._commits import CommitQueue, close_partition
 from storage import TABLES, Lakehouse
 from storage.lakehouse import as_arrow
 
@@ -208,10 +208,7 @@ class _ConsentPartition(StatefulSinkPartition[_Ledger, None]):
 
     @override
     def close(self) -> None:
-        try:
-            self._flush()
-        finally:
-            self._commits.close()
+        close_partition(self._flush, self._commits, f"consent sink {self._index}")
 
 
 class ConsentSink(FixedPartitionedSink[_Ledger, None]):

@@ -25,7 +25,9 @@ re-checking the application transaction first, so a retry never writes a batch t
 from __future__ import annotations
 
 import logging
+import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -196,8 +198,15 @@ def _check_columns(names: Iterable[str], spec: TableSpec) -> None:
 
 
 def _type_error(e: Exception) -> str:
-    # Arrow messages may quote the offending value; keep only the part before it.
-    return str(e).split(":")[0][:200]
+    # Arrow messages may quote the offending value; keep only the part before it, and the
+    # operating system's error where delta-rs names one (a full disk, a missing permission)
+    text = str(e)
+    head = text.split(":")[0][:200]
+    found = _OS_ERROR.search(text)
+    return f"{head} ({os.strerror(int(found.group(1)))})" if found else head
+
+
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
 
 
 class Lakehouse:

@@ -493,6 +493,21 @@ def test_a_pool_whose_helpers_cannot_start_fails_its_first_chunk(
     assert not pool.folder.exists()
 
 
+def _run_failing_script(script: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` in its own Python process, which must fail with an exception (exit
+    status 1: not killed by a signal, such as the SIGABRT of a Rust panic during a panic)."""
+    ran = subprocess.run(
+        [sys.executable, str(script), *args],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert ran.returncode == 1, ran.stderr[-3000:]
+    return ran
+
+
 #: a script's functions; then the call at its top level, not under the ``__main__`` guard
 _SCRIPT_FUNCTIONS = """
 from pathlib import Path
@@ -558,15 +573,7 @@ def test_an_unguarded_script_with_helpers_fails_clearly_and_writes_nothing(
         + "options = IngestOptions(parse_processes=2, helper_start='wait')\n"
         + _UNGUARDED_CALL
     )
-    ran = subprocess.run(
-        [sys.executable, str(script)],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert ran.returncode == 1, ran.stderr[-3000:]
+    ran = _run_failing_script(script)
     # a helper said why it could not run the script ...
     assert "run_ingest was called while a new process imported the main script job.py" in (
         ran.stderr
@@ -580,6 +587,70 @@ def test_an_unguarded_script_with_helpers_fails_clearly_and_writes_nothing(
     lake = Lakehouse.from_settings(settings_at(load_config(ROOT / "cdp.yaml"), folder))
     assert lake.read("events").height == 0
     assert lake.read("identity_records").height == 0
+
+
+_FAILING_DISK_SCRIPT = """
+import sys
+from pathlib import Path
+
+from deltalake.exceptions import DeltaError
+
+import storage.lakehouse
+from cdp.config import load_config
+from cdp.ingest import IngestOptions
+from pipelines.ingest import run_ingest
+
+writes = []
+write = storage.lakehouse.write_deltalake
+
+
+def full_disk(*args, **kwargs):  # what delta-rs raises when the disk is full
+    writes.append(1)
+    if len(writes) > 4:
+        raise DeltaError("Generic LocalFileSystem error: No space left on device (os error 28)")
+    return write(*args, **kwargs)
+
+
+storage.lakehouse.write_deltalake = full_disk
+
+if __name__ == "__main__":
+    root, folder, paths = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:]
+    settings = load_config(root / "cdp.yaml").model_copy(
+        update={"lakehouse": str(folder / "lh")}
+    ).with_base_dir(folder)
+    options = IngestOptions(chunk_rows=100, flush_rows=1_000)
+    run_ingest(settings, "web", [Path(p) for p in paths], options=options)
+"""
+
+
+@pytest.mark.integration
+def test_a_commit_that_fails_stops_the_ingest_with_its_error_and_a_rerun_completes_it(
+    generated: GenerationReport, sample_settings: Settings, tmp_path: Path
+) -> None:
+    """The disk fills up mid-run. The ingest stops with the storage error (before, Bytewax
+    closed the sink partitions while unwinding, their commits failed again, and a panic during
+    the panic aborted the process: SIGABRT, no error, no message); the rerun writes what is
+    missing, nothing twice."""
+    folder = tmp_path / "cdp"
+    web = files(generated, "web")
+    script = tmp_path / "full_disk.py"
+    script.write_text(_FAILING_DISK_SCRIPT)
+    ran = _run_failing_script(script, str(ROOT), str(folder), *map(str, web))
+    raised = [line for line in ran.stderr.splitlines() if line.startswith("storage.")]
+    assert raised[-1].startswith("storage.lakehouse.StorageError: ")
+    assert raised[-1].endswith("failed: Generic LocalFileSystem error (No space left on device)")
+    settings = settings_at(sample_settings, folder)
+    lake = Lakehouse.from_settings(settings)
+    expected = expect(settings, "web", web)
+    assert 0 < lake.read("raw_events").height < expected.inputs  # stopped midway
+    # the rerun, with the disk freed: every input once
+    report = run_ingest(settings, "web", web)
+    assert report.reconciled
+    tables = snapshot(lake, consent=False)
+    assert tables["events"] == sorted(expected.event_ids)
+    assert len(tables["raw_events"]) == len(set(tables["raw_events"])) == expected.inputs
+    quarantined = lake.read("quarantine")["record_ref"].to_list()
+    assert sorted(quarantined) == sorted(expected.rejected_refs)
 
 
 @pytest.mark.integration
