@@ -150,8 +150,9 @@ class IdentityRecordsTailSource(FixedPartitionedSource[Batch, int]):
 
 
 class _AssignPartition(StatelessSinkPartition[Batch]):
-    def __init__(self, assigner: Callable[[], StreamAssigner]) -> None:
-        self._get = assigner
+    def __init__(self, sink: IdentityAssignSink) -> None:
+        self._get = sink._get
+        self._made = sink._made_yet
         self._logged = 0
 
     @override
@@ -168,9 +169,11 @@ class _AssignPartition(StatelessSinkPartition[Batch]):
 
     @override
     def close(self) -> None:
-        stats = self._get().stats
-        if stats.assigned:
-            logger.info("stream identity assignment: %s", stats.as_dict())
+        # (Bytewax closes a partition while unwinding too: nothing here may raise, and an
+        # assigner never made is not made now - that would import Splink to log nothing)
+        made = self._made()
+        if made is not None and made.stats.assigned:
+            logger.info("stream identity assignment: %s", made.stats.as_dict())
 
 
 class IdentityAssignSink(DynamicSink[Batch]):
@@ -191,6 +194,9 @@ class IdentityAssignSink(DynamicSink[Batch]):
                 self._made = self._make()
             return self._made
 
+    def _made_yet(self) -> StreamAssigner | None:
+        return self._made
+
     @override
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _AssignPartition:
-        return _AssignPartition(self._get)
+        return _AssignPartition(self)

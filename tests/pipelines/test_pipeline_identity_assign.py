@@ -13,7 +13,7 @@ from cdp.config import Settings
 from cdp.landing import LandingEntry, LandingLog, landing_root
 from cdp.synth import CRM_COLUMNS
 from identity import ResolveSettings, StreamAssigner, resolve_lakehouse
-from pipelines.identity_stream import IdentityRecordsTailSource
+from pipelines.identity_stream import IdentityAssignSink, IdentityRecordsTailSource
 from storage import Lakehouse
 
 _PEOPLE = [
@@ -151,3 +151,18 @@ def test_new_records_in_the_stream_get_customers_exactly_once_and_stay_stable(
     replayed.invalidate()
     replayed.process([])
     assert replayed.resolver is not None and replayed.resolver.customer_of("crm:c-felix") is None
+
+
+def test_closing_an_idle_assign_partition_makes_no_assigner() -> None:
+    """Bytewax closes sink partitions at the end and while unwinding from an error: a
+    partition that never got a batch closes without making the assigner (which imports
+    Splink and reads the lakehouse) and without raising when it cannot be made."""
+    made: list[int] = []
+
+    def make() -> StreamAssigner:
+        made.append(1)
+        raise RuntimeError("the assigner cannot be made here")
+
+    partition = IdentityAssignSink(make).build("identity_assign", 0, 1)
+    partition.close()
+    assert made == []
