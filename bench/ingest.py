@@ -128,7 +128,7 @@ def _run(
     # a cluster shares the big file by byte ranges (each range is a stream with its commits)
     # ``lines``: the per-line path with its former chunk size, for comparison in the same run
     base = IngestOptions(columnar=False, chunk_rows=2_000) if lines else IngestOptions()
-    options = replace(base, parse_processes=helpers)
+    with_helpers = options = replace(base, parse_processes=helpers)
     if processes > 1:
         options = replace(base, range_bytes=max(64 << 20, _size(web) // (2 * processes) + 1))
     web_report = run_ingest(
@@ -150,7 +150,7 @@ def _run(
         workers=workers,
         processes=processes,
         recovery=False,
-        options=replace(base, parse_processes=helpers),
+        options=with_helpers,
     )
     finished = time.perf_counter()
     crm_cpu = max(_cpu() - crm_cpu_started, crm_report.cpu)

@@ -157,19 +157,11 @@ def run_flow(
         recovery = RecoveryConfig(str(recovery_dir))
     tune_gc()
     try:
-        if addresses:
-            cli_main(
-                flow,
-                workers_per_process=max(1, workers),
-                process_id=process_id or 0,
-                addresses=addresses,
-                epoch_interval=epoch_interval,
-                recovery_config=recovery,
-            )
-            return
-        cli_main(
+        cli_main(  # (process_id and addresses None: a single process, Bytewax's defaults)
             flow,
             workers_per_process=max(1, workers),
+            process_id=(process_id or 0) if addresses else None,
+            addresses=addresses or None,
             epoch_interval=epoch_interval,
             recovery_config=recovery,
         )

@@ -151,13 +151,12 @@ class IdentityRecordsTailSource(FixedPartitionedSource[Batch, int]):
 
 class _AssignPartition(StatelessSinkPartition[Batch]):
     def __init__(self, sink: IdentityAssignSink) -> None:
-        self._get = sink._get
-        self._made = sink._made_yet
+        self._sink = sink
         self._logged = 0
 
     @override
     def write_batch(self, items: list[Batch]) -> None:
-        assigner = self._get()
+        assigner = self._sink._get()
         for _version, rows, reset in items:
             if reset:
                 assigner.invalidate()
@@ -171,7 +170,7 @@ class _AssignPartition(StatelessSinkPartition[Batch]):
     def close(self) -> None:
         # (Bytewax closes a partition while unwinding too: nothing here may raise, and an
         # assigner never made is not made now - that would import Splink to log nothing)
-        made = self._made()
+        made = self._sink._made
         if made is not None and made.stats.assigned:
             logger.info("stream identity assignment: %s", made.stats.as_dict())
 
@@ -193,9 +192,6 @@ class IdentityAssignSink(DynamicSink[Batch]):
             if self._made is None:
                 self._made = self._make()
             return self._made
-
-    def _made_yet(self) -> StreamAssigner | None:
-        return self._made
 
     @override
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _AssignPartition:

@@ -197,6 +197,9 @@ def _check_columns(names: Iterable[str], spec: TableSpec) -> None:
         raise StorageError(f"table {spec.name} has no column(s) {', '.join(unknown)}")
 
 
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
 def _type_error(e: Exception) -> str:
     # Arrow messages may quote the offending value; keep only the part before it, and the
     # operating system's error where delta-rs names one (a full disk, a missing permission)
@@ -204,9 +207,6 @@ def _type_error(e: Exception) -> str:
     head = text.split(":")[0][:200]
     found = _OS_ERROR.search(text)
     return f"{head} ({os.strerror(int(found.group(1)))})" if found else head
-
-
-_OS_ERROR = re.compile(r"\(os error (\d+)\)")
 
 
 class Lakehouse:
