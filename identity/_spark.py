@@ -10,9 +10,11 @@ used as it is and left running; otherwise :func:`spark_session` builds one from
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from identity.errors import IdentityError
 from identity.settings import SparkSettings
@@ -82,19 +84,34 @@ def spark_session(settings: SparkSettings | None = None) -> Iterator[SparkSessio
         yield active
         return
     settings = settings or SparkSettings()
+    conf = session_conf(settings)
+    # Spark makes its SQL warehouse folder (``spark-warehouse``) in the working directory when
+    # a session starts; Splink only uses temporary views, so a session of ours gets a folder
+    # of its own, removed when it stops (unless ``settings.conf`` names one)
+    warehouse = None
+    if _WAREHOUSE not in conf:
+        warehouse = tempfile.mkdtemp(prefix="cdp-spark-warehouse-")
+        conf[_WAREHOUSE] = warehouse
     builder: Any = SparkSession.builder.master(settings.master).appName(settings.app_name)
-    for key, value in session_conf(settings).items():
+    for key, value in conf.items():
         builder = builder.config(key, value)
     try:
-        spark = builder.getOrCreate()
-    except Exception as e:  # no Java, a bad master URL, ports: Py4J/Spark raise many kinds
-        raise IdentityError(f"cannot start Spark ({type(e).__name__})") from e
-    try:
-        spark.sparkContext.setLogLevel("WARN")
-        if settings.checkpoint_dir:
-            spark.sparkContext.setCheckpointDir(settings.checkpoint_dir)
-        logger.info("started Spark %s (%s)", spark.version, settings.master)
-        yield spark
+        try:
+            spark = builder.getOrCreate()
+        except Exception as e:  # no Java, a bad master URL, ports: Py4J/Spark raise many kinds
+            raise IdentityError(f"cannot start Spark ({type(e).__name__})") from e
+        try:
+            spark.sparkContext.setLogLevel("WARN")
+            if settings.checkpoint_dir:
+                spark.sparkContext.setCheckpointDir(settings.checkpoint_dir)
+            logger.info("started Spark %s (%s)", spark.version, settings.master)
+            yield spark
+        finally:
+            spark.stop()
+            logger.info("stopped Spark")
     finally:
-        spark.stop()
-        logger.info("stopped Spark")
+        if warehouse is not None:
+            shutil.rmtree(warehouse, ignore_errors=True)
+
+
+_WAREHOUSE: Final = "spark.sql.warehouse.dir"

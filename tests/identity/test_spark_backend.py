@@ -149,9 +149,17 @@ def spark() -> Iterator[Any]:
     from pyspark.sql import SparkSession
 
     assert SparkSession.getActiveSession() is None
+    stray = Path.cwd() / "spark-warehouse"
+    stray_before = stray.exists()
     with spark_session(SparkSettings(master="local[2]", shuffle_partitions=2)) as session:
+        warehouse = Path(session.conf.get("spark.sql.warehouse.dir").removeprefix("file:"))
+        assert warehouse.name.startswith("cdp-spark-warehouse-")
+        assert not warehouse.is_relative_to(Path.cwd())
         yield session
+        session.sql("SHOW TABLES").collect()  # Spark has made its warehouse folder by now
     assert SparkSession.getActiveSession() is None  # the session we started is stopped
+    assert not warehouse.exists()  # the session's own warehouse folder is removed
+    assert stray.exists() == stray_before  # none made in the working directory
 
 
 @pytest.fixture(scope="module")
