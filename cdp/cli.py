@@ -534,7 +534,11 @@ def _print_ingest(report: IngestReport, *, as_json: bool) -> None:
 def ingest(
     source: Annotated[str, typer.Option("--source", "-s", help="Source name from cdp.yaml.")],
     paths: Annotated[
-        list[Path], typer.Argument(help="Files to ingest (CSV, JSON lines, Parquet).")
+        list[Path],
+        typer.Argument(
+            help="Files to ingest (CSV, JSON lines, Parquet; CSV and JSON lines may be gzip, "
+            "bzip2 or xz compressed: .jsonl.gz)."
+        ),
     ],
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker threads.")] = 1,
     processes: Annotated[

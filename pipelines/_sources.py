@@ -36,7 +36,14 @@ from cdp.ingest import (
     open_reader,
     seq_position,
 )
-from cdp.ingest.readers import FILE_FORMATS, FileReader, JsonLinesReader, RawInput, file_format
+from cdp.ingest.readers import (
+    FileReader,
+    JsonLinesReader,
+    RawInput,
+    compression_of,
+    file_format,
+    is_input_file,
+)
 from cdp.landing import LandingPosition, list_lanes, read_lane, truncate_lane
 from pipelines._pool import ChunkPool, LinesTask
 
@@ -246,7 +253,7 @@ class _FilePartition(StatefulSourcePartition[Chunk | Outcome, FilePosition]):
         part = self._part
         if part.format == "parquet":
             return 0
-        return max(0, min(self._reader.position.offset, part.stop) - part.start)
+        return max(0, min(self._reader.file_offset, part.stop) - part.start)
 
     @override
     def snapshot(self) -> FilePosition:
@@ -275,14 +282,15 @@ class _FilePart:
 def file_parts(
     paths: Sequence[Path], *, default_format: str | None, range_bytes: int
 ) -> list[_FilePart]:
-    """The partitions of ``paths``: JSON-lines files in ranges of ``range_bytes``."""
+    """The partitions of ``paths``: JSON-lines files in ranges of ``range_bytes`` (a compressed
+    one whole)."""
     parts: list[_FilePart] = []
     for raw in paths:
         path = Path(raw)
         fmt = file_format(path, default_format)
         stream = file_stream(path)
         size = path.stat().st_size
-        if fmt != "jsonl":
+        if fmt != "jsonl" or compression_of(path) is not None:
             parts.append(_FilePart(stream, path, fmt, 0, None, size))
             continue
         for k in range(max(1, -(-size // range_bytes))):
@@ -354,7 +362,7 @@ def _ready_files(folder: Path, done: frozenset[str], settle: timedelta) -> list[
     ready = []
     for path in entries:
         name = path.name
-        if name in done or name.startswith(".") or path.suffix.lower() not in FILE_FORMATS:
+        if name in done or name.startswith(".") or not is_input_file(path):
             continue
         try:
             stat = path.stat()

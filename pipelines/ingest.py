@@ -43,6 +43,7 @@ from cdp.ingest import (
     compact_small_files,
     file_format,
 )
+from cdp.ingest.readers import data_bytes
 from pipelines._flow import (
     check_not_reimported_main,
     default_recovery_dir,
@@ -94,8 +95,8 @@ def default_parse_processes(
     """Helper processes for ``cdp ingest`` when not told: one per CPU the process may use, for
     JSON-lines files of :data:`AUTO_HELPERS_MIN_BYTES` or more (the helpers read those
     themselves), and for the CSV or JSON-lines files of a record source of
-    :data:`AUTO_HELPERS_RECORD_MIN_BYTES` or more; none for smaller inputs, other formats, or a
-    cluster (``processes`` > 1)."""
+    :data:`AUTO_HELPERS_RECORD_MIN_BYTES` or more (compressed files by their decompressed
+    size); none for smaller inputs, other formats, or a cluster (``processes`` > 1)."""
     if processes > 1:
         return 0
     default = _default_format(settings, source)
@@ -106,7 +107,7 @@ def default_parse_processes(
         path = Path(path)
         try:
             if file_format(path, default) in formats:
-                size += path.stat().st_size
+                size += data_bytes(path)  # (a compressed file's decompressed size)
         except (OSError, IngestError):
             continue  # reported by the ingest itself
     if size < (AUTO_HELPERS_RECORD_MIN_BYTES if records else AUTO_HELPERS_MIN_BYTES):

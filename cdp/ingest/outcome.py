@@ -130,8 +130,8 @@ class Rejection:
     """Why an input was refused: a typed reason for the ``quarantine`` table.
 
     ``error_type`` is one of :data:`cdp.models.ERROR_TYPES` or an ingest-level type
-    (``bad_encoding``, ``unknown_source``, ``internal``); ``error`` names the field and the
-    problem, never the value.
+    (``bad_encoding``, ``bad_compression``, ``unknown_source``, ``internal``); ``error`` names
+    the field and the problem, never the value.
     """
 
     error_type: str

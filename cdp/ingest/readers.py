@@ -19,18 +19,33 @@ the file from the start (byte offsets for CSV and JSON lines, row groups for Par
   ``payload`` its JSON.
 
 ``ref`` is ``<file name>:<line>`` (the physical line a record starts on; Parquet: the row number).
+
+**Compressed** CSV and JSON lines (``.csv.gz``, ``.jsonl.gz``, ``.json.bz2``, ``.ndjson.xz``:
+gzip, bzip2, xz, as Segment's and RudderStack's archives and most exports come) are read as they
+are; offsets are then positions in the decompressed data, and a resumed reader decompresses
+from the start up to its position. A compressed file that cannot be read to its end (truncated,
+corrupt, not the compression its name says) gives every line before the damage, then one more
+input rejected ``bad_compression`` that stands for the unreadable rest (empty payload). A
+truncated file's lines are exact up to the cut; corrupt gzip data may only be noticed at the
+end, by its checksum, and the lines decompressed before that may be wrong (its
+``bad_compression`` row says so). Other compressions and archives (``.zst``, ``.zip``,
+``.tar.gz``…) and compressed Parquet are refused with an error that names the file.
 """
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
 import logging
+import lzma
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Final, overload
+from typing import IO, Any, Final, cast, overload
 
 import numpy as np
 import orjson
@@ -39,6 +54,8 @@ from cdp.ingest.errors import InputFileError, UnsupportedSourceError
 from cdp.ingest.outcome import Rejection
 
 __all__ = [
+    "COMPRESSIONS",
+    "COMPRESSION_RATIO",
     "FILE_FORMATS",
     "CsvReader",
     "FilePosition",
@@ -47,7 +64,10 @@ __all__ = [
     "JsonLinesReader",
     "ParquetReader",
     "RawInput",
+    "compression_of",
+    "data_bytes",
     "file_format",
+    "is_input_file",
     "open_reader",
     "read_inputs",
 ]
@@ -63,6 +83,25 @@ FILE_FORMATS: Final[dict[str, str]] = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
+#: File name suffix -> compression read (the format comes from the suffix before it).
+COMPRESSIONS: Final[dict[str, str]] = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz"}
+#: compressions and archives not read: refused by name rather than read as bytes
+_NOT_READ: Final[dict[str, str]] = {
+    ".zst": "zstd",
+    ".zstd": "zstd",
+    ".lz4": "LZ4",
+    ".sz": "Snappy",
+    ".snappy": "Snappy",
+    ".br": "Brotli",
+    ".z": "compress",
+    ".zip": "a ZIP archive",
+    ".7z": "a 7-Zip archive",
+    ".tar": "a tar archive",
+    ".tgz": "a tar archive",
+}
+#: what decompressing a damaged file raises (``gzip.BadGzipFile`` and bzip2's errors are
+#: ``OSError``s)
+_DAMAGED: Final = (EOFError, OSError, zlib.error, lzma.LZMAError)
 _BOM: Final = b"\xef\xbb\xbf"
 #: the bytes that ``bytes.isspace`` takes as white space (a line of them only is blank)
 _BLANKS: Final = frozenset(b" \t\n\r\x0b\x0c")
@@ -151,16 +190,81 @@ class InputBatch(Sequence[RawInput]):
         return f"{self.name}:{self.seqs[index]}"
 
 
+def compression_of(path: Path) -> str | None:
+    """The compression of ``path`` from its last suffix (:data:`COMPRESSIONS`), None for none;
+    :class:`UnsupportedSourceError` for a compression or archive that is not read."""
+    suffix = Path(path).suffix.lower()
+    refused = _NOT_READ.get(suffix)
+    inner = Path(Path(path).stem).suffix.lower()
+    if refused is None and suffix in COMPRESSIONS and inner == ".tar":
+        refused = "a tar archive"
+    if refused is not None:
+        kind = refused if refused.startswith("a ") else f"{refused}-compressed"
+        raise UnsupportedSourceError(
+            f"{Path(path).name} is {kind}, which cdp ingest does not read; give the files "
+            f"themselves, or compressed with {_READ_COMPRESSIONS}"
+        )
+    return COMPRESSIONS.get(suffix)
+
+
+_READ_COMPRESSIONS: Final = "gzip (.gz), bzip2 (.bz2) or xz (.xz)"
+
+
 def file_format(path: Path, default: str | None = None) -> str:
-    """The reader format of ``path`` from its suffix, else ``default``."""
-    found = FILE_FORMATS.get(path.suffix.lower())
-    if found is not None:
-        return found
-    if default in ("csv", "jsonl", "parquet"):
-        return default
-    raise UnsupportedSourceError(
-        f"cannot tell the format of {path.name}; use one of {', '.join(sorted(FILE_FORMATS))}"
-    )
+    """The reader format of ``path`` from its suffix (the one before a compression's: see
+    :data:`COMPRESSIONS`), else ``default``."""
+    path = Path(path)
+    compression = compression_of(path)
+    inner = Path(path.stem) if compression else path
+    found = FILE_FORMATS.get(inner.suffix.lower())
+    if found is None and default in ("csv", "jsonl", "parquet"):
+        found = default
+    if found is None:
+        raise UnsupportedSourceError(
+            f"cannot tell the format of {path.name}; use one of "
+            f"{', '.join(sorted(FILE_FORMATS))} (or one of them compressed with "
+            f"{_READ_COMPRESSIONS})"
+        )
+    if found == "parquet" and compression:
+        raise UnsupportedSourceError(
+            f"{path.name} is a compressed Parquet file; Parquet compresses its own columns: "
+            "give the .parquet file itself"
+        )
+    return found
+
+
+def data_bytes(path: Path) -> int:
+    """The bytes of data in ``path``: its size, or the decompressed size of a compressed file
+    (gzip's own record of it where it is plausible, else an estimate: :data:`COMPRESSION_RATIO`
+    times the size)."""
+    path = Path(path)
+    size = path.stat().st_size
+    compression = compression_of(path)
+    if compression is None:
+        return size
+    if compression == "gzip" and size >= 18:
+        with path.open("rb") as f:  # ISIZE: the last member's size, modulo 2**32
+            f.seek(-4, 2)
+            recorded = int.from_bytes(f.read(4), "little")
+        if recorded >= size:
+            return recorded
+    return size * COMPRESSION_RATIO
+
+
+#: how many times its size a compressed file is taken to hold where it does not say (JSON
+#: lines and CSV compress 5 to 15 times)
+COMPRESSION_RATIO: Final = 5
+
+
+def is_input_file(path: Path) -> bool:
+    """Whether the name of ``path`` tells a format :func:`file_format` reads (a drop folder
+    picks up only those)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in COMPRESSIONS:
+        suffix = Path(path.stem).suffix.lower()
+        return suffix in FILE_FORMATS and FILE_FORMATS[suffix] != "parquet"
+    return suffix in FILE_FORMATS
 
 
 class FileReader(ABC):
@@ -172,6 +276,8 @@ class FileReader(ABC):
         self.path = Path(path)
         self.name = self.path.name
         self.max_record_bytes = max_record_bytes
+        #: the compression the file is read through (:data:`COMPRESSIONS`), None for none
+        self.compression: str | None = None
 
     @property
     @abstractmethod
@@ -181,6 +287,12 @@ class FileReader(ABC):
     @abstractmethod
     def read(self, max_rows: int, max_bytes: int = 1 << 62) -> list[RawInput]:
         """Up to ``max_rows`` records (fewer once ``max_bytes`` of payload); ``[]`` at the end."""
+
+    @property
+    def file_offset(self) -> int:
+        """How far into the file on disk the reader is, for progress (bytes; a compressed
+        file's compressed bytes)."""
+        return self.position.offset
 
     @abstractmethod
     def close(self) -> None:
@@ -207,11 +319,132 @@ def _open(path: Path) -> IO[bytes]:
         raise InputFileError(f"cannot read input file {path}: {e.strerror}") from e
 
 
+class _Input:
+    """The bytes of an input file, decompressed when its name says it is compressed.
+
+    ``file`` reads the (decompressed) data; ``raw`` is the file on disk. Reading a damaged
+    compressed file never raises: the data before the damage is returned, then the end, and
+    ``damage`` says what was wrong (see the module documentation).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.raw = _open(path)
+        self.compression = compression_of(path)
+        self.file: IO[bytes] = self.raw
+        self.damage: str | None = None
+        if self.compression is not None:
+            self.file = _decompressing(self.compression, self.raw)
+
+    def read(self, size: int) -> bytes:
+        """Up to ``size`` bytes (fewer only at the end, or before the damage)."""
+        if self.compression is None:
+            return self.file.read(size)
+        if self.damage is not None:
+            return b""
+        # read1 decompresses one piece at a time: a damaged piece loses none before it
+        parts: list[bytes] = []
+        got = 0
+        try:
+            while got < size:
+                part = self.file.read1(size - got)  # type: ignore[attr-defined]
+                if not part:
+                    break
+                parts.append(part)
+                got += len(part)
+        except _DAMAGED as e:
+            self.damage = self._reason(e)
+        return b"".join(parts)
+
+    def lines(self) -> Iterator[bytes]:
+        """The lines of the file, each with its line break (the last one may have none)."""
+        if self.compression is None:
+            # (not ``yield from``: closing this generator would close the file)
+            for line in self.file:  # noqa: UP028
+                yield line
+            return
+        rest = b""
+        while block := self.read(_LINES_BLOCK):  # (a line cut by damage still comes)
+            data = rest + block if rest else block
+            start = 0
+            while (newline := data.find(b"\n", start)) >= 0:
+                yield data[start : newline + 1]
+                start = newline + 1
+            rest = data[start:]
+        if rest:
+            yield rest
+
+    def seek(self, offset: int) -> bool:
+        """Move to ``offset``; False (at the end) when a damaged compressed file has no data
+        there (a reader resumed after its ``bad_compression`` input)."""
+        if self.compression is None:
+            self.file.seek(offset)
+            return True
+        try:
+            self.file.seek(offset)
+        except _DAMAGED as e:
+            self.damage = self._reason(e)
+            return False
+        self.damage = None  # (found by a read beyond here: reading on finds it again)
+        return self.file.tell() == offset
+
+    def tell(self) -> int:
+        return self.file.tell()
+
+    def readline(self, limit: int) -> bytes:
+        return self.file.readline(limit)
+
+    def file_offset(self, offset: int) -> int:
+        """About where in the file on disk the data at ``offset`` lies (for progress: a
+        compressed file is read ahead of the inputs taken)."""
+        if self.compression is None:
+            return offset
+        try:
+            raw, data = self.raw.tell(), self.file.tell()
+        except ValueError:  # closed
+            return 0
+        return raw if data <= 0 else min(raw, round(offset * raw / data))
+
+    def _reason(self, e: BaseException) -> str:
+        if isinstance(e, EOFError):
+            return f"the {self.compression} data ends early (a truncated file)"
+        if isinstance(e, gzip.BadGzipFile) and "Not a gzipped file" in str(e):
+            return "the file is not gzip data"
+        if isinstance(e, gzip.BadGzipFile):  # CRC check failed, Incorrect length
+            # gzip checks its data at the end only: damage it did not trip over before may
+            # have been decompressed into wrong lines, which were read before this was known
+            return "the gzip checksum does not match (corrupt data; lines read before may be too)"
+        return f"the {self.compression} data is damaged ({type(e).__name__})"
+
+    def close(self) -> None:
+        if self.file is not self.raw:
+            self.file.close()
+        self.raw.close()
+
+
+def _decompressing(compression: str, raw: IO[bytes]) -> IO[bytes]:
+    """A reader of the decompressed data of ``raw`` (:class:`_Input` closes both)."""
+    if compression == "gzip":
+        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
+    if compression == "bzip2":
+        return cast(IO[bytes], bz2.BZ2File(raw, "rb"))
+    return cast(IO[bytes], lzma.LZMAFile(raw, "rb"))
+
+
+_LINES_BLOCK: Final = 1 << 16
+
+
+def _damaged(damage: str, line: int) -> Rejection:
+    """The rejection of the input that stands for the unreadable rest of a compressed file."""
+    after = f"after line {line}" if line else "from its start"
+    return Rejection("bad_compression", f"{damage}: the file cannot be read {after}", None, "read")
+
+
 class JsonLinesReader(FileReader):
     """JSON lines: one input per non-blank line (see the module documentation).
 
     ``seq`` is the line number. With ``start``/``end`` the reader covers the lines that *begin*
-    in ``[start, end)`` (a byte range of a big file, read in parallel with its other ranges).
+    in ``[start, end)`` (a byte range of a big file, read in parallel with its other ranges;
+    not for a compressed file, which is read whole).
     """
 
     format = "jsonl"
@@ -228,7 +461,12 @@ class JsonLinesReader(FileReader):
         block_bytes: int | None = None,
     ) -> None:
         super().__init__(path, max_record_bytes=max_record_bytes)
-        self._file = _open(self.path)
+        self._file = _Input(self.path)
+        self.compression = self._file.compression
+        if self.compression is not None and (start > 0 or end is not None):
+            self._file.close()
+            raise ValueError("a compressed file is read whole, not in byte ranges")
+        self._damage_done = False
         self._end = end
         #: bytes read at once (a reader of one known span reads it whole: one buffer, no joins)
         self._block = max(1, block_bytes) if block_bytes else self._BLOCK
@@ -242,7 +480,8 @@ class JsonLinesReader(FileReader):
             self._seq = self._line
         else:
             self._offset = self._line = self._seq = 0
-        self._file.seek(self._offset)
+        if not self._file.seek(self._offset):  # resumed behind a damaged file's end
+            self._eof = self._damage_done = True
 
     def _first_line_at(self, start: int) -> tuple[int, int]:
         """Offset and line count of the first line that begins at or after ``start``."""
@@ -316,6 +555,10 @@ class JsonLinesReader(FileReader):
                 if self._fill():
                     continue
                 if self._pos >= len(self._buf):
+                    if self._file.damage is not None and not self._damage_done:
+                        rejections[len(seqs)] = self._take_damage()
+                        add_seq(self._line)
+                        add_payload(b"")
                     break
                 newline = len(self._buf)  # the last line has no line break
                 buf, pos = self._buf, self._pos
@@ -341,6 +584,8 @@ class JsonLinesReader(FileReader):
         ingest does, ``pipelines._pool``). None, with nothing moved, when the next line has no
         line break within ``max_record_bytes`` (oversize, or the last line): only
         :meth:`read_batch` takes those; it also ends a batch early."""
+        if self.compression is not None:
+            return None  # read_batch reads a compressed file (a helper could not seek in it)
         rows = 0
         size = 0
         limit = self.max_record_bytes
@@ -467,6 +712,21 @@ class JsonLinesReader(FileReader):
         self._seq = self._line
         return head
 
+    def _take_damage(self) -> Rejection:
+        """Count the input that stands for the unreadable rest of a damaged compressed file; its
+        one byte of offset (past the data) tells a resumed reader that it was taken."""
+        assert self._file.damage is not None
+        rejection = _damaged(self._file.damage, self._line)
+        self._damage_done = True
+        self._line += 1
+        self._seq = self._line
+        self._offset += 1
+        return rejection
+
+    @property
+    def file_offset(self) -> int:
+        return self._file.file_offset(self._offset)
+
     def close(self) -> None:
         self._file.close()
 
@@ -481,7 +741,9 @@ class CsvReader(FileReader):
     ) -> None:
         super().__init__(path, max_record_bytes=max_record_bytes)
         position = position or FilePosition()
-        self._file = _open(self.path)
+        self._file = _Input(self.path)
+        self.compression = self._file.compression
+        self._damage_done = False
         self._pending: list[bytes] = []
         self._bad_encoding = False
         self._rows = csv.reader(self._lines())
@@ -489,7 +751,8 @@ class CsvReader(FileReader):
         self.header: list[str] = []
         self._read_header()
         if position.offset > self._offset:
-            self._file.seek(position.offset)
+            # (resumed behind a damaged file's end: the data ends before the position)
+            self._damage_done = not self._file.seek(position.offset)
             self._rows = csv.reader(self._lines())
             self._seq, self._offset, self._line = position.seq, position.offset, position.line
 
@@ -499,7 +762,7 @@ class CsvReader(FileReader):
 
     def _lines(self) -> Iterator[str]:
         first = self._file.tell() == 0
-        for raw in self._file:
+        for raw in self._file.lines():
             if first:
                 first = False
                 if raw.startswith(_BOM):
@@ -551,10 +814,12 @@ class CsvReader(FileReader):
         name = self.name
         size = 0
         if not header:
+            self._take_damage(out)
             return out
         while len(out) < max_rows and size < max_bytes:
             record = self._next_record()
             if record is None:
+                self._take_damage(out)
                 break
             fields, raw, line, error = record
             if not fields and error is None:
@@ -585,6 +850,23 @@ class CsvReader(FileReader):
                 value = dict(zip(header, fields, strict=True))
             out.append(RawInput(self._seq, payload, ref, value, rejection))
         return out
+
+    def _take_damage(self, out: list[RawInput]) -> None:
+        """After the last record of a damaged compressed file: the input that stands for its
+        unreadable rest (once; see :meth:`JsonLinesReader._take_damage`)."""
+        damage = self._file.damage
+        if damage is None or self._damage_done:
+            return
+        rejection = _damaged(damage, self._line)
+        self._damage_done = True
+        self._seq += 1
+        self._line += 1
+        self._offset += 1
+        out.append(RawInput(self._seq, b"", f"{self.name}:{self._line}", None, rejection))
+
+    @property
+    def file_offset(self) -> int:
+        return self._file.file_offset(self._offset)
 
     def close(self) -> None:
         self._file.close()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
+import lzma
 import os
 import runpy
 import shutil
@@ -29,7 +33,7 @@ from cdp.ingest import (
     InputFileError,
     UnsupportedSourceError,
 )
-from cdp.ingest.readers import FilePosition, JsonLinesReader
+from cdp.ingest.readers import COMPRESSION_RATIO, FilePosition, JsonLinesReader
 from cdp.ingest.writer import SMALL_FILE_BYTES
 from cdp.synth import GenerationReport
 from pipelines._pool import ChunkPool, LinesTask
@@ -172,6 +176,97 @@ def test_two_workers_give_the_same_tables_as_one(
     reports = _ingest_all(two, generated, workers=2)
     assert all(r.reconciled for r in reports.values())
     assert snapshot(Lakehouse.from_settings(two)) == snapshot(Lakehouse.from_settings(settings))
+
+
+@pytest.mark.integration
+def test_compressed_files_give_the_tables_of_the_plain_ones(
+    ingested: tuple[Settings, dict[str, IngestReport]],
+    generated: GenerationReport,
+    sample_settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """The generated files compressed (CRM gzip, ERP bzip2, web xz) give the rows of the plain
+    files; the quarantine's refs name the compressed files. The web file's chunks go to a
+    helper process, read by the dataflow (a helper cannot seek in compressed data)."""
+    settings, plain = ingested
+    packed = settings_at(sample_settings, tmp_path / "packed")
+    folder = tmp_path / "files"
+    folder.mkdir()
+    codecs = {
+        "crm": (".gz", gzip.compress),
+        "erp": (".bz2", bz2.compress),
+        "web": (".xz", lzma.compress),
+    }
+    names: dict[str, str] = {}
+    for source in SOURCES:
+        suffix, compress = codecs[source]
+        paths = []
+        for path in files(generated, source):
+            target = folder / f"{path.name}{suffix}"
+            target.write_bytes(compress(path.read_bytes()))
+            names[target.name] = path.name
+            paths.append(target)
+        options = IngestOptions(chunk_rows=200, parse_processes=1, helper_start="wait")
+        report = run_ingest(packed, source, paths, options=options if source == "web" else None)
+        assert report.reconciled
+        assert (report.inputs, report.events) == (plain[source].inputs, plain[source].events)
+    lake, want = Lakehouse.from_settings(packed), Lakehouse.from_settings(settings)
+    got_rows, want_rows = snapshot(lake, consent=False), snapshot(want, consent=False)
+    for name in ("events", "identity_records"):
+        assert got_rows[name] == want_rows[name], name
+    assert sorted(lake.read("raw_events")["payload"]) == sorted(want.read("raw_events")["payload"])
+
+    def quarantined(frame: pl.DataFrame) -> list[tuple[str, str]]:
+        rows = frame.select("record_ref", "error_type").rows()
+        return sorted(
+            (names.get(n, n) + ":" + line, t)
+            for n, line, t in ((*ref.rsplit(":", 1), t) for ref, t in rows)
+        )
+
+    assert quarantined(lake.read("quarantine")) == quarantined(want.read("quarantine"))
+    assert lake.read("quarantine").height > 0
+
+
+def test_a_stopped_ingest_of_a_compressed_file_resumes_where_it_stopped(
+    generated: GenerationReport,
+    sample_settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """Stopped after its first chunk, a run over a truncated gzip file resumes at the
+    snapshot's position (decompressing up to it): every readable line once, and the one
+    ``bad_compression`` input for the lost rest once."""
+    web = files(generated, "web")[0]
+    data = gzip.compress(web.read_bytes())
+    cut = tmp_path / f"{web.name}.gz"
+    cut.write_bytes(data[: len(data) * 3 // 4])
+    readable = gzip.GzipFile(fileobj=io.BytesIO(cut.read_bytes()))
+    got = b""
+    with pytest.raises(EOFError):
+        while part := readable.read1(1 << 16):
+            got += part
+    lines = got.count(b"\n") + (1 if not got.endswith(b"\n") else 0)
+
+    stopped = settings_at(sample_settings, tmp_path / "stopped")
+    recovery = tmp_path / "recovery"
+
+    def progress(done: int, total: int) -> None:
+        if done < total:  # as Ctrl-C after the first chunk: the flow stops after its epoch
+            signal.raise_signal(signal.SIGINT)
+
+    small = IngestOptions(chunk_rows=50)
+    with pytest.raises(IngestInterruptedError):
+        run_ingest(stopped, "web", [cut], options=small, recovery_dir=recovery, progress=progress)
+    lake = Lakehouse.from_settings(stopped)
+    first = lake.read("raw_events").height
+    report = run_ingest(stopped, "web", [cut], options=small, recovery_dir=recovery)
+    assert report.reconciled and 0 < first < report.inputs + first
+    raw = lake.read("raw_events")
+    assert raw.height == raw["raw_id"].n_unique() == first + report.inputs
+    assert sorted(raw["payload"].to_list()) == sorted(
+        [line for line in got.split(b"\n") if line.strip()] + [b""]
+    )
+    damaged = lake.read("quarantine").filter(pl.col("error_type") == "bad_compression")
+    assert damaged["record_ref"].to_list() == [f"{cut.name}:{lines + 1}"]
 
 
 def test_a_run_compacts_the_partitions_that_gathered_small_files(
@@ -464,6 +559,25 @@ def test_cdp_ingest_uses_helpers_for_big_inputs_only(settings: Settings, tmp_pat
         f.truncate(AUTO_HELPERS_MIN_BYTES)
     assert default_parse_processes(settings, "crm", [parquet]) == 0
     assert default_parse_processes(settings, "crm", [contacts], processes=2) == 0
+    # a compressed file counts by its data: gzip records its size, other compressions are
+    # taken to hold COMPRESSION_RATIO times theirs
+    packed = tmp_path / "big.jsonl.gz"
+    with packed.open("wb") as f:
+        f.truncate(1000)
+        f.seek(-4, 2)
+        f.write(AUTO_HELPERS_MIN_BYTES.to_bytes(4, "little"))
+    assert default_parse_processes(settings, "web", [packed]) == (cpus if cpus > 1 else 0)
+    with packed.open("r+b") as f:
+        f.seek(-4, 2)
+        f.write((AUTO_HELPERS_MIN_BYTES - 1).to_bytes(4, "little"))
+    assert default_parse_processes(settings, "web", [packed]) == 0
+    xz = tmp_path / "contacts.csv.xz"
+    with xz.open("wb") as f:
+        f.truncate(-(-AUTO_HELPERS_RECORD_MIN_BYTES // COMPRESSION_RATIO))
+    assert default_parse_processes(settings, "crm", [xz]) == (cpus if cpus > 1 else 0)
+    with xz.open("r+b") as f:
+        f.truncate(AUTO_HELPERS_RECORD_MIN_BYTES // COMPRESSION_RATIO - 1)
+    assert default_parse_processes(settings, "crm", [xz]) == 0
 
 
 def test_a_pool_whose_helpers_cannot_start_fails_its_first_chunk(

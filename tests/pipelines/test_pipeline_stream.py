@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import time
 from typing import Any
@@ -127,10 +128,11 @@ def test_drop_folders_read_each_file_once(settings: Settings, generated: Generat
         shutil.copy(crm_files[0], drops / "crm" / "contacts-a.csv")
         wait_for(lambda: lake.count("events") == counts["crm_records"])
         (drops / "web").mkdir(parents=True, exist_ok=True)
-        for path in web_files:
-            tmp = drops / "web" / f".{path.name}.part"  # write, then move in
-            shutil.copy(path, tmp)
-            tmp.replace(drops / "web" / path.name)
+        (drops / "web" / "notes.txt").write_text("not an input: left alone")
+        for path in web_files:  # gzip-compressed, as Segment's archives come
+            tmp = drops / "web" / f".{path.name}.gz.part"  # write, then move in
+            tmp.write_bytes(gzip.compress(path.read_bytes()))
+            tmp.replace(drops / "web" / f"{path.name}.gz")
         total = counts["crm_records"] + counts["web_events"]
         wait_for(lambda: lake.count("events") == total)
     report: IngestReport = out["report"]
