@@ -259,12 +259,11 @@ COMPRESSION_RATIO: Final = 5
 def is_input_file(path: Path) -> bool:
     """Whether the name of ``path`` tells a format :func:`file_format` reads (a drop folder
     picks up only those)."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in COMPRESSIONS:
-        suffix = Path(path.stem).suffix.lower()
-        return suffix in FILE_FORMATS and FILE_FORMATS[suffix] != "parquet"
-    return suffix in FILE_FORMATS
+    try:
+        file_format(Path(path))
+    except UnsupportedSourceError:
+        return False
+    return True
 
 
 class FileReader(ABC):
@@ -324,7 +323,8 @@ class _Input:
 
     ``file`` reads the (decompressed) data; ``raw`` is the file on disk. Reading a damaged
     compressed file never raises: the data before the damage is returned, then the end, and
-    ``damage`` says what was wrong (see the module documentation).
+    ``damage`` says what was wrong; :meth:`take_damage` gives the rejection of the input that
+    stands for the rest, once (see the module documentation).
     """
 
     def __init__(self, path: Path) -> None:
@@ -332,6 +332,7 @@ class _Input:
         self.compression = compression_of(path)
         self.file: IO[bytes] = self.raw
         self.damage: str | None = None
+        self.damage_taken = False
         if self.compression is not None:
             self.file = _decompressing(self.compression, self.raw)
 
@@ -373,19 +374,31 @@ class _Input:
         if rest:
             yield rest
 
-    def seek(self, offset: int) -> bool:
-        """Move to ``offset``; False (at the end) when a damaged compressed file has no data
-        there (a reader resumed after its ``bad_compression`` input)."""
+    def seek(self, offset: int) -> None:
+        """Move to ``offset``. A damaged compressed file with no data there is at its end, its
+        damage taken: a reader resumed after its ``bad_compression`` input, whose one byte of
+        offset lies past the data."""
         if self.compression is None:
             self.file.seek(offset)
-            return True
+            return
         try:
             self.file.seek(offset)
         except _DAMAGED as e:
             self.damage = self._reason(e)
-            return False
+            self.damage_taken = True
+            return
         self.damage = None  # (found by a read beyond here: reading on finds it again)
-        return self.file.tell() == offset
+        self.damage_taken = False
+
+    def take_damage(self, line: int) -> Rejection | None:
+        """At the end of the data: the rejection of the input that stands for the unreadable
+        rest of a damaged file, after ``line`` (once; None for an undamaged file)."""
+        if self.damage is None or self.damage_taken:
+            return None
+        self.damage_taken = True
+        after = f"after line {line}" if line else "from its start"
+        error = f"{self.damage}: the file cannot be read {after}"
+        return Rejection("bad_compression", error, None, "read")
 
     def tell(self) -> int:
         return self.file.tell()
@@ -433,12 +446,6 @@ def _decompressing(compression: str, raw: IO[bytes]) -> IO[bytes]:
 _LINES_BLOCK: Final = 1 << 16
 
 
-def _damaged(damage: str, line: int) -> Rejection:
-    """The rejection of the input that stands for the unreadable rest of a compressed file."""
-    after = f"after line {line}" if line else "from its start"
-    return Rejection("bad_compression", f"{damage}: the file cannot be read {after}", None, "read")
-
-
 class JsonLinesReader(FileReader):
     """JSON lines: one input per non-blank line (see the module documentation).
 
@@ -466,7 +473,6 @@ class JsonLinesReader(FileReader):
         if self.compression is not None and (start > 0 or end is not None):
             self._file.close()
             raise ValueError("a compressed file is read whole, not in byte ranges")
-        self._damage_done = False
         self._end = end
         #: bytes read at once (a reader of one known span reads it whole: one buffer, no joins)
         self._block = max(1, block_bytes) if block_bytes else self._BLOCK
@@ -480,8 +486,7 @@ class JsonLinesReader(FileReader):
             self._seq = self._line
         else:
             self._offset = self._line = self._seq = 0
-        if not self._file.seek(self._offset):  # resumed behind a damaged file's end
-            self._eof = self._damage_done = True
+        self._file.seek(self._offset)
 
     def _first_line_at(self, start: int) -> tuple[int, int]:
         """Offset and line count of the first line that begins at or after ``start``."""
@@ -555,8 +560,12 @@ class JsonLinesReader(FileReader):
                 if self._fill():
                     continue
                 if self._pos >= len(self._buf):
-                    if self._file.damage is not None and not self._damage_done:
-                        rejections[len(seqs)] = self._take_damage()
+                    damage = self._file.take_damage(self._line)
+                    if damage is not None:  # one input for the rest of a damaged file
+                        rejections[len(seqs)] = damage
+                        self._line += 1
+                        self._seq = self._line
+                        self._offset += 1  # (past the data: see _Input.seek)
                         add_seq(self._line)
                         add_payload(b"")
                     break
@@ -712,17 +721,6 @@ class JsonLinesReader(FileReader):
         self._seq = self._line
         return head
 
-    def _take_damage(self) -> Rejection:
-        """Count the input that stands for the unreadable rest of a damaged compressed file; its
-        one byte of offset (past the data) tells a resumed reader that it was taken."""
-        assert self._file.damage is not None
-        rejection = _damaged(self._file.damage, self._line)
-        self._damage_done = True
-        self._line += 1
-        self._seq = self._line
-        self._offset += 1
-        return rejection
-
     @property
     def file_offset(self) -> int:
         return self._file.file_offset(self._offset)
@@ -743,7 +741,6 @@ class CsvReader(FileReader):
         position = position or FilePosition()
         self._file = _Input(self.path)
         self.compression = self._file.compression
-        self._damage_done = False
         self._pending: list[bytes] = []
         self._bad_encoding = False
         self._rows = csv.reader(self._lines())
@@ -751,8 +748,7 @@ class CsvReader(FileReader):
         self.header: list[str] = []
         self._read_header()
         if position.offset > self._offset:
-            # (resumed behind a damaged file's end: the data ends before the position)
-            self._damage_done = not self._file.seek(position.offset)
+            self._file.seek(position.offset)
             self._rows = csv.reader(self._lines())
             self._seq, self._offset, self._line = position.seq, position.offset, position.line
 
@@ -852,16 +848,13 @@ class CsvReader(FileReader):
         return out
 
     def _take_damage(self, out: list[RawInput]) -> None:
-        """After the last record of a damaged compressed file: the input that stands for its
-        unreadable rest (once; see :meth:`JsonLinesReader._take_damage`)."""
-        damage = self._file.damage
-        if damage is None or self._damage_done:
+        """After the last record: the input for the rest of a damaged compressed file, once."""
+        rejection = self._file.take_damage(self._line)
+        if rejection is None:
             return
-        rejection = _damaged(damage, self._line)
-        self._damage_done = True
         self._seq += 1
         self._line += 1
-        self._offset += 1
+        self._offset += 1  # (past the data: see _Input.seek)
         out.append(RawInput(self._seq, b"", f"{self.name}:{self._line}", None, rejection))
 
     @property
