@@ -536,8 +536,9 @@ def ingest(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            help="Files to ingest (CSV, JSON lines, Parquet; CSV and JSON lines may be gzip, "
-            "bzip2 or xz compressed: .jsonl.gz)."
+            help="Files to ingest (CSV, JSON lines, Parquet; a .json file that holds a JSON "
+            "array gives one input per element; CSV and JSON may be gzip, bzip2 or xz "
+            "compressed: .jsonl.gz)."
         ),
     ],
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker threads.")] = 1,

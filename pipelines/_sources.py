@@ -38,6 +38,7 @@ from cdp.ingest import (
 )
 from cdp.ingest.readers import (
     FileReader,
+    JsonArrayReader,
     JsonLinesReader,
     RawInput,
     compression_of,
@@ -129,7 +130,7 @@ class ReadProgress:
 
 def _read(reader: FileReader, options: IngestOptions) -> Sequence[RawInput]:
     """The next chunk of inputs (as columns where the reader can)."""
-    if isinstance(reader, JsonLinesReader):
+    if isinstance(reader, JsonLinesReader | JsonArrayReader):
         return reader.read_batch(options.chunk_rows, options.chunk_bytes)
     return reader.read(options.chunk_rows, options.chunk_bytes)
 

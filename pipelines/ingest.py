@@ -93,15 +93,15 @@ def default_parse_processes(
     settings: Settings, source: str, paths: Sequence[Path], *, processes: int = 1
 ) -> int:
     """Helper processes for ``cdp ingest`` when not told: one per CPU the process may use, for
-    JSON-lines files of :data:`AUTO_HELPERS_MIN_BYTES` or more (the helpers read those
-    themselves), and for the CSV or JSON-lines files of a record source of
+    JSON-lines files (and JSON arrays) of :data:`AUTO_HELPERS_MIN_BYTES` or more (the helpers
+    read plain JSON lines themselves), and for the CSV or JSON files of a record source of
     :data:`AUTO_HELPERS_RECORD_MIN_BYTES` or more (compressed files by their decompressed
     size); none for smaller inputs, other formats, or a cluster (``processes`` > 1)."""
     if processes > 1:
         return 0
     default = _default_format(settings, source)
     records = settings.source(source).kind in _RECORD_KINDS
-    formats = ("csv", "jsonl") if records else ("jsonl",)
+    formats = ("csv", "jsonl", "json") if records else ("jsonl", "json")
     size = 0
     for path in paths:
         path = Path(path)

@@ -60,6 +60,7 @@ _OFFSET_BITS: Final = 40
 _CONTENT_TYPES: Final = {
     "csv": "text/csv",
     "jsonl": "application/x-ndjson",
+    "json": "application/json",
     "parquet": "application/vnd.apache.parquet",
 }
 _MESSAGE_ROUTES: Final = frozenset({"identify", "track", "page", "screen", "group", "alias"})

@@ -15,10 +15,17 @@ the file from the start (byte offsets for CSV and JSON lines, row groups for Par
   processing step (``bad_json``, ``bad_encoding``); a line over ``max_record_bytes`` is rejected
   ``oversize`` here (its payload keeps the first ``max_record_bytes``). A big file can be read
   as byte ranges in parallel (:class:`JsonLinesReader` ``start``/``end``).
+* **JSON arrays** (a ``.json`` file whose data begins with ``[``: a JSON document, as API
+  exports come): one input per element, ``seq`` its number, ``payload`` its JSON as written.
+  Arrays one after another (paged exports) read as one. A document that is not JSON throughout
+  (a cut download, a broken element) gives every element before the damage, then one more input
+  rejected ``bad_json`` for the rest (its payload the rest's first ``max_record_bytes``; the
+  error says where it begins). The document is read whole into memory.
 * **Parquet** (``.parquet``, ``.pq``): one input per row, ``value`` the row as a dict and
   ``payload`` its JSON.
 
-``ref`` is ``<file name>:<line>`` (the physical line a record starts on; Parquet: the row number).
+``ref`` is ``<file name>:<line>`` (the physical line a record starts on; JSON arrays: the
+element number; Parquet: the row number).
 
 **Compressed** CSV and JSON lines (``.csv.gz``, ``.jsonl.gz``, ``.json.bz2``, ``.ndjson.xz``:
 gzip, bzip2, xz, as Segment's and RudderStack's archives and most exports come) are read as they
@@ -37,8 +44,10 @@ from __future__ import annotations
 import bz2
 import csv
 import gzip
+import json
 import logging
 import lzma
+import re
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -47,6 +56,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Final, cast, overload
 
+import msgspec
 import numpy as np
 import orjson
 
@@ -61,6 +71,7 @@ __all__ = [
     "FilePosition",
     "FileReader",
     "InputBatch",
+    "JsonArrayReader",
     "JsonLinesReader",
     "ParquetReader",
     "RawInput",
@@ -212,11 +223,25 @@ _READ_COMPRESSIONS: Final = "gzip (.gz), bzip2 (.bz2) or xz (.xz)"
 
 def file_format(path: Path, default: str | None = None) -> str:
     """The reader format of ``path`` from its suffix (the one before a compression's: see
-    :data:`COMPRESSIONS`), else ``default``."""
+    :data:`COMPRESSIONS`), else ``default``; a ``.json`` file that begins with ``[`` is a JSON
+    array (``"json"``), any other one JSON lines."""
     path = Path(path)
+    found = _named_format(path, default)
+    if found == "jsonl" and _inner_suffix(path) == ".json" and _starts_array(path):
+        return "json"  # a JSON document holding an array (an export), not JSON lines
+    return found
+
+
+def _inner_suffix(path: Path) -> str:
+    """The suffix that tells the format: the one before a compression's."""
+    inner = Path(path.stem) if Path(path).suffix.lower() in COMPRESSIONS else path
+    return inner.suffix.lower()
+
+
+def _named_format(path: Path, default: str | None) -> str:
+    """:func:`file_format` by the name alone (a ``.json`` file: ``"jsonl"``)."""
     compression = compression_of(path)
-    inner = Path(path.stem) if compression else path
-    found = FILE_FORMATS.get(inner.suffix.lower())
+    found = FILE_FORMATS.get(_inner_suffix(path))
     if found is None and default in ("csv", "jsonl", "parquet"):
         found = default
     if found is None:
@@ -258,9 +283,9 @@ COMPRESSION_RATIO: Final = 5
 
 def is_input_file(path: Path) -> bool:
     """Whether the name of ``path`` tells a format :func:`file_format` reads (a drop folder
-    picks up only those)."""
+    picks up only those; the file is not opened)."""
     try:
-        file_format(Path(path))
+        _named_format(Path(path), None)
     except UnsupportedSourceError:
         return False
     return True
@@ -446,7 +471,19 @@ def _decompressing(compression: str, raw: IO[bytes]) -> IO[bytes]:
 _LINES_BLOCK: Final = 1 << 16
 
 
-class JsonLinesReader(FileReader):
+class _BatchReader(FileReader):
+    """A reader that reads its inputs as columns (:meth:`read_batch`, the fast path of the
+    file sources)."""
+
+    def read(self, max_rows: int, max_bytes: int = 1 << 62) -> list[RawInput]:
+        return list(self.read_batch(max_rows, max_bytes))
+
+    @abstractmethod
+    def read_batch(self, max_rows: int, max_bytes: int = 1 << 62) -> InputBatch:
+        """Like :meth:`read`, as columns."""
+
+
+class JsonLinesReader(_BatchReader):
     """JSON lines: one input per non-blank line (see the module documentation).
 
     ``seq`` is the line number. With ``start``/``end`` the reader covers the lines that *begin*
@@ -522,9 +559,6 @@ class JsonLinesReader(FileReader):
         self._buf = self._buf[self._pos :] + block
         self._pos = 0
         return True
-
-    def read(self, max_rows: int, max_bytes: int = 1 << 62) -> list[RawInput]:
-        return list(self.read_batch(max_rows, max_bytes))
 
     def read_batch(self, max_rows: int, max_bytes: int = 1 << 62) -> InputBatch:
         """Like :meth:`read`, as columns (the fast path of the file sources)."""
@@ -729,6 +763,102 @@ class JsonLinesReader(FileReader):
         self._file.close()
 
 
+class JsonArrayReader(_BatchReader):
+    """A JSON document holding an array, as API exports come (a ``.json`` file that begins with
+    ``[``): one input per element (see the module documentation).
+
+    The document is read whole into memory (JSON lines are the form for big files); ``seq`` is
+    the element's number, and a resumed reader reads the document again and goes on after
+    element ``position.seq``.
+    """
+
+    format = "json"
+
+    def __init__(
+        self, path: Path, *, position: FilePosition | None = None, max_record_bytes: int
+    ) -> None:
+        super().__init__(path, max_record_bytes=max_record_bytes)
+        source = _Input(self.path)
+        self.compression = source.compression
+        try:
+            parts = []
+            while block := source.read(_ARRAY_BLOCK):
+                parts.append(block)
+            damage = source.damage
+            self._size = source.raw.seek(0, 2)
+        finally:
+            source.close()
+        data = b"".join(parts)
+        self._elements, rest = _array_elements(data)
+        self._rest: RawInput | None = None
+        if rest is not None or damage is not None:
+            self._rest = self._unreadable(rest, damage, len(data))
+        self._total = len(self._elements) + (self._rest is not None)
+        self._data_bytes = len(data)
+        self._seq = min((position or FilePosition()).seq, self._total)
+
+    def _unreadable(self, rest: _Unreadable | None, damage: str | None, size: int) -> RawInput:
+        """The input that stands for what cannot be read after the last element."""
+        n = len(self._elements)
+        after = f"after element {n}" if n else "from its start"
+        payload = rest.data if rest is not None else b""
+        if damage is not None:  # the compressed data ends early: the document with it
+            error = f"{damage}: the file cannot be read {after}"
+            rejection = Rejection("bad_compression", error, None, "read")
+        else:
+            assert rest is not None
+            error = f"{rest.reason}: the file cannot be read {after} (byte {rest.offset} on)"
+            rejection = Rejection("bad_json", error, None, "read")
+        if len(payload) > self.max_record_bytes:
+            payload = payload[: self.max_record_bytes]
+        return RawInput(n + 1, payload, f"{self.name}:{n + 1}", None, rejection)
+
+    @property
+    def position(self) -> FilePosition:
+        return FilePosition(self._seq, self._offset_of(self._data_bytes), self._seq)
+
+    def _offset_of(self, size: int) -> int:
+        """About where in ``size`` bytes the reader is (for progress)."""
+        return round(size * self._seq / self._total) if self._total else size
+
+    def read_batch(self, max_rows: int, max_bytes: int = 1 << 62) -> InputBatch:
+        seqs: list[int] = []
+        payloads: list[bytes] = []
+        rejections: dict[int, Rejection] = {}
+        elements = self._elements
+        limit = self.max_record_bytes
+        size = 0
+        while len(seqs) < max_rows and size < max_bytes and self._seq < len(elements):
+            payload = bytes(elements[self._seq])
+            self._seq += 1
+            if len(payload) > limit:
+                rejections[len(seqs)] = Rejection(
+                    "oversize", f"element over {limit} bytes", None, "read"
+                )
+                payload = payload[:limit]
+            seqs.append(self._seq)
+            payloads.append(payload)
+            size += len(payload)
+        rest = self._rest
+        if rest is not None and self._seq == len(elements) and len(seqs) < max_rows:
+            self._seq += 1
+            assert rest.rejection is not None
+            rejections[len(seqs)] = rest.rejection
+            seqs.append(rest.seq)
+            payloads.append(rest.payload)
+        return InputBatch(self.name, seqs, payloads, rejections)
+
+    @property
+    def file_offset(self) -> int:
+        return self._offset_of(self._size)
+
+    def close(self) -> None:
+        self._elements = []
+
+
+_ARRAY_BLOCK: Final = 1 << 22
+
+
 class CsvReader(FileReader):
     """CSV with a header row (see the module documentation)."""
 
@@ -865,6 +995,131 @@ class CsvReader(FileReader):
         self._file.close()
 
 
+_ARRAY: Final = msgspec.json.Decoder(list[msgspec.Raw])
+#: JSON's white space (``json.loads``'s too), in bytes and in text
+_JSON_BLANK: Final = re.compile(rb"[ \t\n\r]*")
+_JSON_BLANK_TEXT: Final = re.compile(r"[ \t\n\r]*")
+_SNIFF_BYTES: Final = 1 << 16
+
+
+def _starts_array(path: Path) -> bool:
+    """Whether the (decompressed) data of ``path`` begins, after a BOM and white space, with
+    ``[``: a JSON document holding an array rather than JSON lines (False when it cannot be
+    read: its reader says why)."""
+    try:
+        source = _Input(path)
+    except InputFileError:
+        return False
+    try:
+        head = source.read(_SNIFF_BYTES)
+    except OSError:
+        return False
+    finally:
+        source.close()
+    head = head.removeprefix(_BOM).lstrip(b" \t\n\r")
+    return head[:1] == b"["
+
+
+@dataclass(frozen=True, slots=True)
+class _Unreadable:
+    """The part of a JSON document after its last readable element: where it begins (byte
+    offset in the data), its bytes, and why it cannot be read."""
+
+    offset: int
+    data: bytes
+    reason: str
+
+
+def _array_elements(data: bytes) -> tuple[list[bytes | msgspec.Raw], _Unreadable | None]:
+    """The elements of the JSON array(s) in ``data`` (several arrays one after another, as paged
+    exports write them, are read as one), and what could not be read after the last one."""
+    elements: list[bytes | msgspec.Raw] = []
+    start = len(_BOM) if data.startswith(_BOM) else 0
+    while True:
+        start = _blank_end(data, start)
+        if start >= len(data):
+            return elements, None
+        if data[start : start + 1] != b"[":
+            return elements, _Unreadable(start, data[start:], "data after the JSON array")
+        end = _decoded_array(data, start, elements)
+        if end is None:  # not JSON throughout: element by element, up to the damage
+            end, rest = _lenient_array(data, start, elements)
+            if rest is not None:
+                return elements, rest
+        start = end
+
+
+def _blank_end(data: bytes | str, start: int) -> int:
+    """Where the JSON white space at ``start`` ends."""
+    if isinstance(data, str):
+        return _JSON_BLANK_TEXT.match(data, start).end()  # type: ignore[union-attr]
+    return _JSON_BLANK.match(data, start).end()  # type: ignore[union-attr]
+
+
+def _decoded_array(data: bytes, start: int, into: list[bytes | msgspec.Raw]) -> int | None:
+    """Decode the array at ``start`` with msgspec (the elements stay views of ``data``, their
+    bytes as written) into ``into``; where it ends, or None if it is not valid JSON."""
+    view = memoryview(data)
+    try:
+        into.extend(_ARRAY.decode(view[start:]))
+        return len(data)
+    except msgspec.DecodeError as e:
+        found = re.search(r"trailing characters \(byte (\d+)\)", str(e))
+        if found is None:
+            return None
+        # another array (or other data) follows: the first ends at the last "]" before it
+        end = data.rfind(b"]", start, start + int(found.group(1))) + 1
+    try:
+        into.extend(_ARRAY.decode(view[start:end]))
+    except msgspec.DecodeError:
+        return None
+    return end
+
+
+def _lenient_array(
+    data: bytes, start: int, into: list[bytes | msgspec.Raw]
+) -> tuple[int, _Unreadable | None]:
+    """The elements of the array at ``start`` up to the first that is not JSON, element by
+    element with the standard library's parser (only for an array msgspec refuses whole), into
+    ``into``; where the array ends, or the unreadable rest."""
+    text = data[start:].decode("utf-8", "surrogateescape")  # (encodes back to the same bytes)
+
+    def offset(i: int) -> int:
+        return start + len(text[:i].encode("utf-8", "surrogateescape"))
+
+    scan = json.JSONDecoder().raw_decode
+    # a document that does not end as an array does was cut (a download, a disk that filled)
+    cut = not data.rstrip(b" \t\n\r").endswith(b"]")
+    taken = 0
+    i = _blank_end(text, 1)  # (after the "[")
+    if text[i : i + 1] == "]":
+        return offset(i + 1), None
+    while True:
+        reason = ""
+        if i < len(text):
+            try:
+                _, end = scan(text, i)
+            except json.JSONDecodeError:
+                reason = f"element {taken + 1} of the JSON array is not JSON"
+            except RecursionError:
+                reason = f"element {taken + 1} of the JSON array is nested too deeply"
+            else:
+                into.append(text[i:end].encode("utf-8", "surrogateescape"))
+                taken += 1
+                i = _blank_end(text, end)
+                following = text[i : i + 1]
+                if following == "]":
+                    return offset(i + 1), None
+                if following == ",":
+                    i = _blank_end(text, i + 1)
+                    continue
+                reason = f"a comma or the end of the JSON array expected after element {taken}"
+        if cut or not reason:
+            reason = "the JSON array is cut short (a truncated file)"
+        at = offset(i)
+        return at, _Unreadable(at, data[at:], reason)
+
+
 def _jsonable(value: object) -> object:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).decode("utf-8", "replace")
@@ -945,11 +1200,13 @@ def open_reader(
 ) -> FileReader:
     """A reader of ``path`` (format from ``format`` or the suffix), at ``position``."""
     path = Path(path)
-    fmt = format if format in ("csv", "jsonl", "parquet") else file_format(path)
+    fmt = format if format in ("csv", "jsonl", "json", "parquet") else file_format(path)
     if fmt == "csv":
         return CsvReader(path, position=position, max_record_bytes=max_record_bytes)
     if fmt == "jsonl":
         return JsonLinesReader(path, position=position, max_record_bytes=max_record_bytes)
+    if fmt == "json":
+        return JsonArrayReader(path, position=position, max_record_bytes=max_record_bytes)
     return ParquetReader(path, position=position, max_record_bytes=max_record_bytes)
 
 

@@ -227,6 +227,84 @@ def test_compressed_files_give_the_tables_of_the_plain_ones(
     assert lake.read("quarantine").height > 0
 
 
+def test_a_json_array_export_gives_the_tables_of_the_same_messages_as_json_lines(
+    generated: GenerationReport, sample_settings: Settings, tmp_path: Path
+) -> None:
+    """The generated web messages as one JSON array (an API export, pretty-printed and
+    gzipped) give the rows of the same messages as JSON lines: events with the same columns,
+    identity records, consent statements and quarantine; each element's raw payload is its
+    text as written. Its chunks go to a helper process; a CRM export as an array too."""
+    web = files(generated, "web")[0]
+    lines = [line for line in web.read_bytes().split(b"\n") if line.strip()]
+
+    def is_json(line: bytes) -> bool:
+        try:
+            orjson.loads(line.decode("utf-8", "surrogateescape").encode("utf-8", "replace"))
+        except (orjson.JSONDecodeError, UnicodeError):
+            return False
+        return True
+
+    kept = [line for line in lines if is_json(line)]
+    assert len(lines) - 20 < len(kept) < len(lines)  # the bad JSON lines cannot be elements
+    plain = tmp_path / "messages.jsonl"
+    plain.write_bytes(b"\n".join(kept) + b"\n")
+    export = tmp_path / "export.json.gz"
+    export.write_bytes(gzip.compress(b"[\n  " + b",\n  ".join(kept) + b"\n]\n"))
+    # CRM contacts as JSON objects (the export of a REST API), against the same as JSON lines
+    contacts = pl.read_csv(files(generated, "crm")[0], infer_schema=False).to_dicts()[:300]
+    crm_lines = tmp_path / "contacts.jsonl"
+    crm_lines.write_bytes(b"\n".join(orjson.dumps(c) for c in contacts))
+    crm_export = tmp_path / "contacts.json"
+    crm_export.write_bytes(orjson.dumps(contacts, option=orjson.OPT_INDENT_2))
+
+    reports = {}
+    for name, web_path, crm_path in (("lines", plain, crm_lines), ("array", export, crm_export)):
+        settings = settings_at(sample_settings, tmp_path / name)
+        options = IngestOptions(chunk_rows=200, parse_processes=1, helper_start="wait")
+        reports[name] = (
+            run_ingest(settings, "web", [web_path], options=options),
+            run_ingest(settings, "crm", [crm_path]),
+        )
+        assert all(r.reconciled for r in reports[name])
+    (web_lines, crm_lines_report), (web_array, crm_array) = reports["lines"], reports["array"]
+    assert (web_array.inputs, web_array.events) == (web_lines.inputs, web_lines.events)
+    assert web_array.inputs == len(kept) and web_array.events > len(kept) - 100
+    assert (crm_array.inputs, crm_array.events) == (crm_lines_report.inputs, len(contacts))
+    got = Lakehouse.from_settings(settings_at(sample_settings, tmp_path / "array"))
+    want = Lakehouse.from_settings(settings_at(sample_settings, tmp_path / "lines"))
+    got_rows, want_rows = snapshot(got), snapshot(want)
+    for table in ("events", "identity_records", "consent_ledger"):  # (raw ids name the file)
+        assert got_rows[table] == want_rows[table], table
+    assert got_rows["consent_ledger"]
+    columns = ["event_id", "event_type", "occurred_at", "user_id", "properties", "context"]
+    assert (
+        got.read("events")
+        .select(columns)
+        .sort("event_id")
+        .equals(want.read("events").select(columns).sort("event_id"))
+    )
+
+    # each element's payload is its text as written: the web lines themselves, and the CRM
+    # contacts pretty-printed
+    def payloads(lake: Lakehouse, source: str) -> list[bytes]:
+        return sorted(lake.read("raw_events").filter(pl.col("source") == source)["payload"])
+
+    assert payloads(got, "web") == payloads(want, "web")
+    fields = len(contacts[0])
+    assert all(c.count(b"\n") == fields + 1 for c in payloads(got, "crm"))  # a line per field
+    assert sorted(orjson.loads(c)["Id"] for c in payloads(got, "crm")) == sorted(
+        c["Id"] for c in contacts
+    )
+
+    def quarantined(lake: Lakehouse) -> list[tuple[str, str]]:
+        frame = lake.read("quarantine").select("record_ref", "error_type")
+        return sorted((ref.rsplit(":", 1)[1], kind) for ref, kind in frame.rows())
+
+    assert quarantined(got) == quarantined(want)
+    assert quarantined(got)  # (the generated messages include invalid ones)
+    assert got.read("quarantine")["record_ref"].str.starts_with("export.json.gz:").any()
+
+
 def test_a_stopped_ingest_of_a_compressed_file_resumes_where_it_stopped(
     generated: GenerationReport,
     sample_settings: Settings,
