@@ -37,8 +37,8 @@ from cdp.ingest import (
     seq_position,
 )
 from cdp.ingest.readers import (
+    BatchReader,
     FileReader,
-    JsonArrayReader,
     JsonLinesReader,
     RawInput,
     compression_of,
@@ -130,7 +130,7 @@ class ReadProgress:
 
 def _read(reader: FileReader, options: IngestOptions) -> Sequence[RawInput]:
     """The next chunk of inputs (as columns where the reader can)."""
-    if isinstance(reader, JsonLinesReader | JsonArrayReader):
+    if isinstance(reader, BatchReader):
         return reader.read_batch(options.chunk_rows, options.chunk_bytes)
     return reader.read(options.chunk_rows, options.chunk_bytes)
 

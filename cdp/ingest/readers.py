@@ -67,6 +67,7 @@ __all__ = [
     "COMPRESSIONS",
     "COMPRESSION_RATIO",
     "FILE_FORMATS",
+    "BatchReader",
     "CsvReader",
     "FilePosition",
     "FileReader",
@@ -381,6 +382,15 @@ class _Input:
             self.damage = self._reason(e)
         return b"".join(parts)
 
+    def read_all(self) -> bytes:
+        """The rest of the data (of a damaged file, up to the damage)."""
+        if self.compression is None:
+            return self.file.read()  # (one buffer: no blocks to join)
+        parts: list[bytes] = []
+        while block := self.read(_ALL_BLOCK):
+            parts.append(block)
+        return b"".join(parts)
+
     def lines(self) -> Iterator[bytes]:
         """The lines of the file, each with its line break (the last one may have none)."""
         if self.compression is None:
@@ -469,9 +479,10 @@ def _decompressing(compression: str, raw: IO[bytes]) -> IO[bytes]:
 
 
 _LINES_BLOCK: Final = 1 << 16
+_ALL_BLOCK: Final = 1 << 22
 
 
-class _BatchReader(FileReader):
+class BatchReader(FileReader):
     """A reader that reads its inputs as columns (:meth:`read_batch`, the fast path of the
     file sources)."""
 
@@ -483,7 +494,7 @@ class _BatchReader(FileReader):
         """Like :meth:`read`, as columns."""
 
 
-class JsonLinesReader(_BatchReader):
+class JsonLinesReader(BatchReader):
     """JSON lines: one input per non-blank line (see the module documentation).
 
     ``seq`` is the line number. With ``start``/``end`` the reader covers the lines that *begin*
@@ -763,7 +774,7 @@ class JsonLinesReader(_BatchReader):
         self._file.close()
 
 
-class JsonArrayReader(_BatchReader):
+class JsonArrayReader(BatchReader):
     """A JSON document holding an array, as API exports come (a ``.json`` file that begins with
     ``[``): one input per element (see the module documentation).
 
@@ -781,27 +792,24 @@ class JsonArrayReader(_BatchReader):
         source = _Input(self.path)
         self.compression = source.compression
         try:
-            parts = []
-            while block := source.read(_ARRAY_BLOCK):
-                parts.append(block)
+            data = source.read_all()
             damage = source.damage
             self._size = source.raw.seek(0, 2)
         finally:
             source.close()
-        data = b"".join(parts)
         self._elements, rest = _array_elements(data)
         self._rest: RawInput | None = None
         if rest is not None or damage is not None:
-            self._rest = self._unreadable(rest, damage, len(data))
+            self._rest = self._unreadable(rest, damage)
         self._total = len(self._elements) + (self._rest is not None)
         self._data_bytes = len(data)
         self._seq = min((position or FilePosition()).seq, self._total)
 
-    def _unreadable(self, rest: _Unreadable | None, damage: str | None, size: int) -> RawInput:
+    def _unreadable(self, rest: _Unreadable | None, damage: str | None) -> RawInput:
         """The input that stands for what cannot be read after the last element."""
         n = len(self._elements)
         after = f"after element {n}" if n else "from its start"
-        payload = rest.data if rest is not None else b""
+        payload = rest.data[: self.max_record_bytes] if rest is not None else b""
         if damage is not None:  # the compressed data ends early: the document with it
             error = f"{damage}: the file cannot be read {after}"
             rejection = Rejection("bad_compression", error, None, "read")
@@ -809,8 +817,6 @@ class JsonArrayReader(_BatchReader):
             assert rest is not None
             error = f"{rest.reason}: the file cannot be read {after} (byte {rest.offset} on)"
             rejection = Rejection("bad_json", error, None, "read")
-        if len(payload) > self.max_record_bytes:
-            payload = payload[: self.max_record_bytes]
         return RawInput(n + 1, payload, f"{self.name}:{n + 1}", None, rejection)
 
     @property
@@ -854,9 +860,6 @@ class JsonArrayReader(_BatchReader):
 
     def close(self) -> None:
         self._elements = []
-
-
-_ARRAY_BLOCK: Final = 1 << 22
 
 
 class CsvReader(FileReader):
