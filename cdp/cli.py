@@ -536,9 +536,10 @@ def ingest(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            help="Files to ingest (CSV, JSON lines, Parquet; a .json file that holds a JSON "
-            "array gives one input per element; CSV and JSON may be gzip, bzip2 or xz "
-            "compressed: .jsonl.gz)."
+            help="Files to ingest (CSV or TSV, JSON lines, Parquet; a .json file that holds a "
+            "JSON array gives one input per element; CSV and JSON may be gzip, bzip2 or xz "
+            "compressed: .jsonl.gz). A CSV file's delimiter is found in its header; its "
+            "encoding is the source's csv.encoding (UTF-8)."
         ),
     ],
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker threads.")] = 1,

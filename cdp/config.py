@@ -13,6 +13,7 @@ are the ones :mod:`cdp.models.fields` lists for that canonical field.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import hmac
 import os
@@ -42,6 +43,7 @@ __all__ = [
     "ConsentColumn",
     "ConsentModeSettings",
     "ConsentSettings",
+    "CsvSettings",
     "DestinationConfig",
     "FieldMapping",
     "IdentityConfig",
@@ -124,6 +126,78 @@ class KafkaSettings(_Strict):
     options: dict[str, str] = Field(default_factory=dict)
 
 
+#: delimiter names accepted beside the character itself (a tab is hard to spell in YAML)
+_DELIMITER_NAMES = {"tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+# what a CSV file's structure is made of: a text encoding must spell these as ASCII bytes
+# (the file is split into lines at b"\n" before it is decoded; UTF-16 and EBCDIC are not so)
+_CSV_ASCII = "\r\n\t ,;|:\"'abcXYZ019"
+
+
+class CsvSettings(_Strict):
+    """How the CSV files of a source are written (``sources.<name>.csv``).
+
+    ``delimiter``: ``auto`` (found in the header row: the most frequent of ``,`` ``;`` tab
+    ``|`` outside quotes, else ``,``), one character, or ``tab``/``comma``/``semicolon``/``pipe``.
+    ``quote``: the quoting character (``"``), or ``none`` for files without quoting.
+    ``encoding``: the text encoding of the file (``utf-8``; ``cp1252``, ``latin-1``… for
+    exports of older systems). A file that begins with a UTF-8 byte-order mark is UTF-8
+    whatever this says (Excel's "CSV UTF-8" files have one).
+    """
+
+    # (not stripped: a delimiter may be a tab or a space)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+    delimiter: str = "auto"
+    quote: str = '"'
+    encoding: str = "utf-8"
+
+    @field_validator("delimiter")
+    @classmethod
+    def _check_delimiter(cls, value: str) -> str:
+        value = _DELIMITER_NAMES.get(value.strip().lower(), value)
+        if value.strip().lower() == "auto":
+            return "auto"
+        if len(value) != 1 or value in "\r\n\"'" or value.isalnum():
+            raise ValueError(
+                "must be auto, one character (not a letter, digit, quote or line break), "
+                "or one of tab, comma, semicolon, pipe"
+            )
+        return value
+
+    @field_validator("quote")
+    @classmethod
+    def _check_quote(cls, value: str) -> str:
+        if value.strip().lower() == "none":
+            return "none"
+        if len(value) != 1 or value in "\r\n" or value.isalnum() or value.isspace():
+            raise ValueError("must be one character (such as \" or ') or none")
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _check_encoding(cls, value: str) -> str:
+        name = value.strip()
+        try:
+            info = codecs.lookup(name)
+            ascii_ok = _CSV_ASCII.encode(info.name) == _CSV_ASCII.encode("ascii")
+        except LookupError:
+            raise ValueError(f"unknown text encoding {name!r}") from None
+        except (UnicodeError, TypeError, ValueError):
+            ascii_ok = False
+        if not ascii_ok:
+            raise ValueError(
+                f"encoding {name!r} is not supported for CSV: its line breaks and delimiters "
+                "are not single ASCII bytes (export the file as UTF-8)"
+            )
+        return info.name
+
+    @model_validator(mode="after")
+    def _check_pair(self) -> CsvSettings:
+        if self.quote != "none" and self.delimiter == self.quote:
+            raise _KeyProblemError("delimiter", "the delimiter and the quote must differ")
+        return self
+
+
 class SourceConfig(_Strict):
     """One input: how its records map onto the canonical identity fields."""
 
@@ -138,6 +212,7 @@ class SourceConfig(_Strict):
     consent: dict[str, ConsentColumn] = Field(default_factory=dict)
     write_keys: list[str] = Field(default_factory=list)
     kafka: KafkaSettings | None = None
+    csv: CsvSettings | None = None
 
     @field_validator("name")
     @classmethod
@@ -184,6 +259,10 @@ class SourceConfig(_Strict):
         # Segment messages (over HTTP/files, or a Kafka topic of a web source) carry their own
         # ids and reserved traits; every other source is a table of records.
         segment = self.format == "segment" or (self.format == "kafka" and self.kind == "web")
+        if self.csv is not None and self.format in ("segment", "kafka"):
+            raise _KeyProblemError(
+                "csv", f"CSV options apply to CSV files; this source is format {self.format}"
+            )
         if self.kind == "consent":
             # consent statements carry their own subject and fields (cdp.ingest.statements)
             if self.format == "segment":

@@ -13,12 +13,12 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 from typing_extensions import override
@@ -38,6 +38,8 @@ from cdp.ingest import (
 )
 from cdp.ingest.readers import (
     BatchReader,
+    CsvDialect,
+    CsvReader,
     FileReader,
     JsonLinesReader,
     RawInput,
@@ -45,8 +47,12 @@ from cdp.ingest.readers import (
     file_format,
     is_input_file,
 )
+from cdp.ingest.records import missing_columns, source_columns
 from cdp.landing import LandingPosition, list_lanes, read_lane, truncate_lane
 from pipelines._pool import ChunkPool, LinesTask
+
+if TYPE_CHECKING:
+    from cdp.config import SourceConfig
 
 __all__ = [
     "DropFolderSource",
@@ -74,6 +80,60 @@ def file_stream(path: Path) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _open(
+    path: Path,
+    fmt: str,
+    position: FilePosition | None,
+    options: IngestOptions,
+    config: SourceConfig | None,
+) -> FileReader:
+    """A reader of a file of the source ``config`` (its CSV dialect); a CSV header that
+    lacks columns the source reads is logged (the column names of the configuration only)."""
+    dialect = CsvDialect.from_settings(config.csv if config is not None else None)
+    reader = open_reader(
+        path,
+        format=fmt,
+        position=position,
+        max_record_bytes=options.max_record_bytes,
+        dialect=dialect,
+    )
+    if isinstance(reader, CsvReader) and config is not None and reader.header:
+        missing = missing_columns(reader.header, config)
+        if missing:
+            _warn_columns(reader, config, missing)
+    return reader
+
+
+#: missing columns a warning names (the rest are counted)
+_NAMED_COLUMNS = 5
+
+
+def _warn_columns(reader: CsvReader, config: SourceConfig, missing: list[tuple[str, str]]) -> None:
+    named = ", ".join(f"{column} ({role})" for column, role in missing[:_NAMED_COLUMNS])
+    if len(missing) > _NAMED_COLUMNS:
+        named += f" and {len(missing) - _NAMED_COLUMNS} more"
+    lost = (
+        "its records are quarantined"
+        if any(role in ("record_id", "subject", "purpose", "status") for _, role in missing)
+        else "those values are empty in every record"
+    )
+    hint = ""
+    if len(missing) == len(source_columns(config)):  # none there: the file is not as expected
+        hint = (
+            f". Split at {reader.delimiter!r}, its header has {len(reader.header)} "
+            f"column(s): set sources.{config.name}.csv.delimiter if the file uses another "
+            "delimiter; a file without a header row needs one (its first line is read as it)"
+        )
+    logger.warning(
+        "%s: the header has no column %s of source %s: %s%s",
+        reader.name,
+        named,
+        config.name,
+        lost,
+        hint,
+    )
 
 
 class DurableMarks:
@@ -148,6 +208,7 @@ class _FilePartition(StatefulSourcePartition[Chunk | Outcome, FilePosition]):
         progress: ReadProgress | None,
         stop: threading.Event | None,
         pool: ChunkPool | None = None,
+        config: SourceConfig | None = None,
     ) -> None:
         self._source = source
         self._part = part
@@ -169,12 +230,7 @@ class _FilePartition(StatefulSourcePartition[Chunk | Outcome, FilePosition]):
                 end=part.end,
             )
         else:
-            self._reader = open_reader(
-                part.path,
-                format=part.format,
-                position=position,
-                max_record_bytes=options.max_record_bytes,
-            )
+            self._reader = _open(part.path, part.format, position, options, config)
 
         #: the position after the last item emitted (what a snapshot records)
         self._emitted = self._reader.position
@@ -204,7 +260,13 @@ class _FilePartition(StatefulSourcePartition[Chunk | Outcome, FilePosition]):
         if not inputs:
             self._reader.close()
             return None
-        return FileChunk(self._source, self._part.stream, self._part.format, inputs)
+        return FileChunk(
+            self._source,
+            self._part.stream,
+            self._part.format,
+            inputs,
+            content_type=self._reader.content_type,
+        )
 
     def _next_task(self) -> FileChunk | LinesTask | None:
         """The next chunk for the pool: of JSON lines only where it is (the helper reads it)."""
@@ -314,8 +376,10 @@ class FileSource(FixedPartitionedSource[Chunk | Outcome, FilePosition]):
         progress: ReadProgress | None = None,
         stop: threading.Event | None = None,
         pool: ChunkPool | None = None,
+        config: SourceConfig | None = None,
     ) -> None:
         self._source = source
+        self._config = config
         parts = file_parts(paths, default_format=default_format, range_bytes=options.range_bytes)
         self._parts = {part.stream: part for part in parts}
         self._options = options
@@ -339,6 +403,7 @@ class FileSource(FixedPartitionedSource[Chunk | Outcome, FilePosition]):
             self._progress,
             self._stop,
             self._pool,
+            self._config,
         )
 
 
@@ -383,11 +448,13 @@ class _DropPartition(StatefulSourcePartition[Chunk, DropState]):
         state: DropState | None,
         options: IngestOptions,
         stop: threading.Event | None,
+        config: SourceConfig | None = None,
     ) -> None:
         self._source = source
         self._folder = folder
         self._default_format = default_format
         self._options = options
+        self._config = config
         self._stop = stop
         state = state or DropState()
         self._done = state.done
@@ -406,12 +473,7 @@ class _DropPartition(StatefulSourcePartition[Chunk, DropState]):
 
     def _open(self, path: Path, position: FilePosition | None) -> None:
         self._format = file_format(path, self._default_format)
-        self._reader = open_reader(
-            path,
-            format=self._format,
-            position=position,
-            max_record_bytes=self._options.max_record_bytes,
-        )
+        self._reader = _open(path, self._format, position, self._options, self._config)
         self._current = path.name
 
     @override
@@ -436,7 +498,8 @@ class _DropPartition(StatefulSourcePartition[Chunk, DropState]):
             self._current = None
             return []
         stream = f"drop:{self._source}/{self._current}"
-        return [FileChunk(self._source, stream, self._format, inputs)]
+        content_type = self._reader.content_type
+        return [FileChunk(self._source, stream, self._format, inputs, content_type=content_type)]
 
     @override
     def next_awake(self) -> datetime | None:
@@ -458,7 +521,8 @@ class DropFolderSource(FixedPartitionedSource[Chunk, DropState]):
 
     A file is picked up once it has not changed for ``options.drop_settle`` (write it elsewhere
     and move it in, or write it quickly); files are read in name order. Names are the identity
-    of a file: drop a new file under a new name.
+    of a file: drop a new file under a new name. ``configs`` are the sources' configurations
+    (how their CSV files are written, the columns they read).
     """
 
     def __init__(
@@ -467,10 +531,12 @@ class DropFolderSource(FixedPartitionedSource[Chunk, DropState]):
         *,
         options: IngestOptions,
         stop: threading.Event | None = None,
+        configs: Mapping[str, SourceConfig] | None = None,
     ) -> None:
         self._folders = folders
         self._options = options
         self._stop = stop
+        self._configs = configs or {}
 
     @override
     def list_parts(self) -> list[str]:
@@ -484,7 +550,13 @@ class DropFolderSource(FixedPartitionedSource[Chunk, DropState]):
         folder, default_format = self._folders[source]
         folder.mkdir(parents=True, exist_ok=True)
         return _DropPartition(
-            source, folder, default_format, resume_state, self._options, self._stop
+            source,
+            folder,
+            default_format,
+            resume_state,
+            self._options,
+            self._stop,
+            self._configs.get(source),
         )
 
 

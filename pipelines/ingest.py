@@ -187,6 +187,7 @@ def build_ingest_flow(
             progress=tracker,
             stop=stop,
             pool=pool,
+            config=settings.source(source),
         ),
     )
     process_and_sink(chunks, processor=Processor(settings, options), writer=writer, options=options)

@@ -125,7 +125,9 @@ def build_stream_flow(
     if drops:
         folders = drop_folders(settings, drop_dir)
         if folders:
-            drop_source = DropFolderSource(folders, options=options, stop=stop)
+            drop_source = DropFolderSource(
+                folders, options=options, stop=stop, configs=settings.sources
+            )
             inputs.append(op.input("drops", flow, drop_source))
     if kafka:
         for name, config in sorted(settings.sources.items()):

@@ -91,6 +91,8 @@ class FileChunk:
     inputs: Sequence[RawInput]
     #: archived web files carry the server's ``receivedAt`` per message: use it
     trust_received_at: bool = True
+    #: the payloads' media type when not the format's usual one (a CSV file's charset)
+    content_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +185,7 @@ class Processor:
     def _file(self, chunk: FileChunk, now: datetime) -> Outcome:
         inputs = chunk.inputs
         builder = self._builder(chunk.stream, chunk.source, inputs[0].seq if inputs else 0, now)
-        content_type = _CONTENT_TYPES.get(chunk.format)
+        content_type = chunk.content_type or _CONTENT_TYPES.get(chunk.format)
         keep_raw = self.options.keep_raw
         source = chunk.source
         if self.is_web(source):

@@ -5,11 +5,14 @@ record, ``seq`` increasing from 1, and exposes a :class:`FilePosition` after the
 returned. Opening a reader at a position continues right behind that record without reading
 the file from the start (byte offsets for CSV and JSON lines, row groups for Parquet).
 
-* **CSV** (``.csv``): UTF-8 (a BOM is skipped), a header row, RFC 4180 quoting (quoted fields may
-  span lines). ``seq`` is the data row number; ``payload`` the record's original bytes (all its
-  lines). A record that is not valid UTF-8 is rejected ``bad_encoding``, one whose field count
-  differs from the header's ``schema``, one over ``max_record_bytes`` ``oversize`` - each is still
-  an input, never dropped. Blank lines are not records.
+* **CSV** (``.csv``, ``.tsv``): a header row, RFC 4180 quoting (quoted fields may span lines),
+  in the :class:`CsvDialect` of its source: the delimiter found in the header unless declared,
+  UTF-8 unless another encoding is declared (a UTF-8 BOM is skipped, and makes the file UTF-8
+  whatever is declared). ``seq`` is the data row number; ``payload`` the record's original
+  bytes (all its lines). A record that is not valid in the encoding is rejected
+  ``bad_encoding``, one whose field count differs from the header's ``schema``, one over
+  ``max_record_bytes`` ``oversize`` - each is still an input, never dropped. Blank lines are not
+  records.
 * **JSON lines** (``.jsonl``, ``.ndjson``, ``.json``): one input per non-blank line, ``seq`` its
   line number; ``payload`` is the line without its line break. Lines are parsed by the
   processing step (``bad_json``, ``bad_encoding``); a line over ``max_record_bytes`` is rejected
@@ -42,8 +45,10 @@ end, by its checksum, and the lines decompressed before that may be wrong (its
 from __future__ import annotations
 
 import bz2
+import codecs
 import csv
 import gzip
+import itertools
 import json
 import logging
 import lzma
@@ -68,6 +73,7 @@ __all__ = [
     "COMPRESSION_RATIO",
     "FILE_FORMATS",
     "BatchReader",
+    "CsvDialect",
     "CsvReader",
     "FilePosition",
     "FileReader",
@@ -89,6 +95,7 @@ logger = logging.getLogger(__name__)
 #: File name suffix -> reader format.
 FILE_FORMATS: Final[dict[str, str]] = {
     ".csv": "csv",
+    ".tsv": "csv",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".json": "jsonl",
@@ -318,6 +325,11 @@ class FileReader(ABC):
         """How far into the file on disk the reader is, for progress (bytes; a compressed
         file's compressed bytes)."""
         return self.position.offset
+
+    @property
+    def content_type(self) -> str | None:
+        """The media type of the payloads when it is not the format's usual one (None)."""
+        return None
 
     @abstractmethod
     def close(self) -> None:
@@ -862,28 +874,114 @@ class JsonArrayReader(BatchReader):
         self._elements = []
 
 
+#: the delimiters :class:`CsvDialect` finds in a header row, the first wins a tie
+_DELIMITERS: Final = (",", ";", "\t", "|")
+
+
+@dataclass(frozen=True, slots=True)
+class CsvDialect:
+    """How a CSV file is written (``sources.<name>.csv`` of ``cdp.yaml``).
+
+    ``delimiter`` None: found in the header row (:func:`find_delimiter`). ``quote`` None: no
+    quoting. ``encoding`` is a Python codec name whose line breaks, delimiters and quotes are
+    single ASCII bytes (the configuration checks it); a file that begins with a UTF-8
+    byte-order mark is read as UTF-8 whatever it says.
+    """
+
+    delimiter: str | None = None
+    quote: str | None = '"'
+    encoding: str = "utf-8"
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> CsvDialect:
+        """From a source's :class:`cdp.config.CsvSettings` (None: the defaults)."""
+        if settings is None:
+            return cls()
+        return cls(
+            delimiter=None if settings.delimiter == "auto" else settings.delimiter,
+            quote=None if settings.quote == "none" else settings.quote,
+            encoding=settings.encoding,
+        )
+
+
+def find_delimiter(header: str, quote: str | None = '"') -> str:
+    """The delimiter of a CSV header row: the most frequent of ``,`` ``;`` tab ``|`` outside
+    quoted names (the first of them on a tie), ``,`` when there is none (one column)."""
+    if quote and quote in header:
+        header = "".join(header.split(quote)[0::2])  # the parts outside quotes
+    counts = [header.count(d) for d in _DELIMITERS]
+    best = max(counts)
+    return _DELIMITERS[counts.index(best)] if best else ","
+
+
+def _codec_name(encoding: str) -> str:
+    """The codec's own name (``latin-1`` -> ``iso8859-1``; ``utf-8-sig`` is ``utf-8``)."""
+    name = codecs.lookup(encoding).name
+    return "utf-8" if name == "utf-8-sig" else name
+
+
 class CsvReader(FileReader):
-    """CSV with a header row (see the module documentation)."""
+    """CSV with a header row (see the module documentation and :class:`CsvDialect`).
+
+    ``delimiter`` and ``encoding`` are what the reader uses: the dialect's, or the delimiter
+    found in the header and UTF-8 after a byte-order mark.
+    """
 
     format = "csv"
 
     def __init__(
-        self, path: Path, *, position: FilePosition | None = None, max_record_bytes: int
+        self,
+        path: Path,
+        *,
+        position: FilePosition | None = None,
+        max_record_bytes: int,
+        dialect: CsvDialect | None = None,
     ) -> None:
         super().__init__(path, max_record_bytes=max_record_bytes)
         position = position or FilePosition()
+        dialect = dialect or CsvDialect()
+        self.dialect = dialect
+        self.encoding = _codec_name(dialect.encoding)
+        self.delimiter = dialect.delimiter or ","
         self._file = _Input(self.path)
         self.compression = self._file.compression
         self._pending: list[bytes] = []
         self._bad_encoding = False
-        self._rows = csv.reader(self._lines())
         self._seq, self._offset, self._line = 0, 0, 0
+        self._rows = self._csv(self._lines())
         self.header: list[str] = []
         self._read_header()
         if position.offset > self._offset:
             self._file.seek(position.offset)
-            self._rows = csv.reader(self._lines())
+            self._rows = self._csv(self._lines())
             self._seq, self._offset, self._line = position.seq, position.offset, position.line
+
+    def _csv(self, lines: Iterator[str]) -> Iterator[list[str]]:
+        if self.dialect.delimiter is None and self._offset == 0:
+            lines = self._find_delimiter(lines)
+        quote = self.dialect.quote
+        if quote is None:
+            return csv.reader(lines, delimiter=self.delimiter, quoting=csv.QUOTE_NONE)
+        return csv.reader(lines, delimiter=self.delimiter, quotechar=quote)
+
+    def _find_delimiter(self, lines: Iterator[str]) -> Iterator[str]:
+        """Sets :attr:`delimiter` from the first line that is not blank (the header row),
+        and gives back every line."""
+        seen: list[str] = []
+        for text in lines:
+            seen.append(text)
+            if text.strip():
+                self.delimiter = find_delimiter(text, self.dialect.quote)
+                break
+        return itertools.chain(seen, lines)
+
+    @property
+    def content_type(self) -> str | None:
+        """The media type of the records' payloads when not plain ``text/csv``: TSV, or a
+        charset other than UTF-8."""
+        base = "text/tab-separated-values" if self.delimiter == "\t" else "text/csv"
+        kind = base if self.encoding == "utf-8" else f"{base}; charset={self.encoding}"
+        return None if kind == "text/csv" else kind
 
     @property
     def position(self) -> FilePosition:
@@ -897,12 +995,13 @@ class CsvReader(FileReader):
                 if raw.startswith(_BOM):
                     self._offset += len(_BOM)
                     raw = raw[len(_BOM) :]
+                    self.encoding = "utf-8"  # (a byte-order mark says so)
             self._pending.append(raw)
             try:
-                text = raw.decode("utf-8")
+                text = raw.decode(self.encoding)
             except UnicodeDecodeError:
                 self._bad_encoding = True
-                text = raw.decode("utf-8", "surrogateescape")
+                text = raw.decode(self.encoding, "surrogateescape")
             yield text
 
     def _read_header(self) -> None:
@@ -912,7 +1011,9 @@ class CsvReader(FileReader):
                 return  # an empty file: no header, no rows
             fields, _raw, _, error = record
             if error is not None or self._bad_encoding:
-                raise InputFileError(f"{self.name}: the header row is not readable CSV (UTF-8)")
+                raise InputFileError(
+                    f"{self.name}: the header row is not readable CSV ({self._encoding_name})"
+                )
             if fields:
                 self.header = [f.strip() for f in fields]
                 return
@@ -960,7 +1061,9 @@ class CsvReader(FileReader):
             rejection: Rejection | None = None
             value: dict[str, str] | None = None
             if self._bad_encoding:
-                rejection = Rejection("bad_encoding", "record is not valid UTF-8", None, "read")
+                rejection = Rejection(
+                    "bad_encoding", f"record is not valid {self._encoding_name}", None, "read"
+                )
             elif len(payload) > self.max_record_bytes:
                 rejection = Rejection(
                     "oversize", f"record over {self.max_record_bytes} bytes", None, "read"
@@ -979,6 +1082,10 @@ class CsvReader(FileReader):
                 value = dict(zip(header, fields, strict=True))
             out.append(RawInput(self._seq, payload, ref, value, rejection))
         return out
+
+    @property
+    def _encoding_name(self) -> str:
+        return "UTF-8" if self.encoding == "utf-8" else self.encoding
 
     def _take_damage(self, out: list[RawInput]) -> None:
         """After the last record: the input for the rest of a damaged compressed file, once."""
@@ -1200,12 +1307,16 @@ def open_reader(
     format: str | None = None,
     position: FilePosition | None = None,
     max_record_bytes: int = 1 << 20,
+    dialect: CsvDialect | None = None,
 ) -> FileReader:
-    """A reader of ``path`` (format from ``format`` or the suffix), at ``position``."""
+    """A reader of ``path`` (format from ``format`` or the suffix), at ``position``;
+    ``dialect`` is how a CSV file is written."""
     path = Path(path)
     fmt = format if format in ("csv", "jsonl", "json", "parquet") else file_format(path)
     if fmt == "csv":
-        return CsvReader(path, position=position, max_record_bytes=max_record_bytes)
+        return CsvReader(
+            path, position=position, max_record_bytes=max_record_bytes, dialect=dialect
+        )
     if fmt == "jsonl":
         return JsonLinesReader(path, position=position, max_record_bytes=max_record_bytes)
     if fmt == "json":
@@ -1214,10 +1325,16 @@ def open_reader(
 
 
 def read_inputs(
-    path: Path, *, format: str | None = None, max_record_bytes: int = 1 << 20
+    path: Path,
+    *,
+    format: str | None = None,
+    max_record_bytes: int = 1 << 20,
+    dialect: CsvDialect | None = None,
 ) -> Iterator[RawInput]:
     """Every input of ``path``, in order (a convenience over :func:`open_reader`)."""
-    with open_reader(path, format=format, max_record_bytes=max_record_bytes) as reader:
+    with open_reader(
+        path, format=format, max_record_bytes=max_record_bytes, dialect=dialect
+    ) as reader:
         while True:
             batch = reader.read(10_000)
             if not batch:

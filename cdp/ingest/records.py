@@ -22,7 +22,7 @@ and writes
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from cdp.config import SourceConfig
     from cdp.ingest.options import IngestOptions
 
-__all__ = ["CDC_OPS", "RecordProcessor", "unwrap_change"]
+__all__ = ["CDC_OPS", "RecordProcessor", "missing_columns", "source_columns", "unwrap_change"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,39 @@ logger = logging.getLogger(__name__)
 CDC_OPS: Final = frozenset({"c", "u", "d", "r"})
 _DELETED_MARK: Final = "__cdp_deleted__"
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+#: the columns every statement of a consent source needs (cdp.ingest.statements)
+_STATEMENT_COLUMNS: Final = ("subject", "purpose", "status", "captured_at")
+
+
+def source_columns(source: SourceConfig) -> list[tuple[str, str]]:
+    """The columns a record or statement source reads: ``(column, what it is for)``
+    (``record_id``, ``updated_at``, ``deleted``, ``fields.<name>``, ``consent.<purpose>``;
+    a consent source's statement fields)."""
+    if source.kind == "consent":
+        return [(column, column) for column in _STATEMENT_COLUMNS]
+    wanted: list[tuple[str, str]] = []
+    if source.record_id:
+        wanted.append((source.record_id, "record_id"))
+    if source.updated_at is not None:
+        wanted.append((source.updated_at.column, "updated_at"))
+    if source.deleted:
+        wanted.append((source.deleted, "deleted"))
+    wanted += [(m.column, f"fields.{name}") for name, m in source.fields.items()]
+    wanted += [(c.column, f"consent.{purpose}") for purpose, c in source.consent.items()]
+    return wanted
+
+
+def missing_columns(header: Sequence[str], source: SourceConfig) -> list[tuple[str, str]]:
+    """The :func:`source_columns` a CSV ``header`` lacks.
+
+    A file without its record id column has every record quarantined; one without a mapped
+    field has that field empty in every record: both are usually a wrong delimiter, a file
+    without a header row, or a renamed export column, which the caller reports once per file.
+    """
+    present = set(header)
+    return [(column, role) for column, role in source_columns(source) if column not in present]
 
 
 def unwrap_change(

@@ -197,7 +197,9 @@ def map_record(
         )
     record_id = _record_id(row.get(id_column))
     if record_id is None:
-        raise InvalidInputError(id_column, "missing record id", error_type="missing_field")
+        # a record without the key at all: a CSV file without the column (its delimiter?)
+        problem = "missing record id" if id_column in row else f"no {id_column} in the record"
+        raise InvalidInputError(id_column, problem, error_type="missing_field")
 
     plan = _plan(source)
     issues: list[FieldIssue] = []

@@ -209,6 +209,47 @@ BAD_FILES = [
         id="destination-unknown-purpose",
     ),
     pytest.param(
+        "sources: {crm: {kind: crm, format: csv, record_id: Id, fields: {email: Email}, "
+        "csv: {encoding: utf-16}}}",
+        "sources.crm.csv.encoding",
+        "not single ASCII bytes",
+        id="csv-utf16",
+    ),
+    pytest.param(
+        "sources: {crm: {kind: crm, format: csv, record_id: Id, fields: {email: Email}, "
+        "csv: {encoding: klingon}}}",
+        "sources.crm.csv.encoding",
+        "unknown text encoding 'klingon'",
+        id="csv-unknown-encoding",
+    ),
+    pytest.param(
+        "sources: {crm: {kind: crm, format: csv, record_id: Id, fields: {email: Email}, "
+        "csv: {delimiter: ';;'}}}",
+        "sources.crm.csv.delimiter",
+        "one character",
+        id="csv-delimiter",
+    ),
+    pytest.param(
+        "sources: {crm: {kind: crm, format: csv, record_id: Id, fields: {email: Email}, "
+        "csv: {delimiter: ';', quote: ';'}}}",
+        "sources.crm.csv.delimiter",
+        "must differ",
+        id="csv-delimiter-is-quote",
+    ),
+    pytest.param(
+        "sources: {crm: {kind: crm, format: csv, record_id: Id, fields: {email: Email}, "
+        "csv: {separator: ';'}}}",
+        "sources.crm.csv.separator",
+        "unknown key",
+        id="csv-unknown-key",
+    ),
+    pytest.param(
+        "sources: {web: {kind: web, format: segment, csv: {delimiter: ';'}}}",
+        "sources.web.csv",
+        "CSV options apply to CSV files",
+        id="csv-on-segment",
+    ),
+    pytest.param(
         "lakehouse: ${CDP_NOT_SET_ANYWHERE}", "lakehouse", "CDP_NOT_SET_ANYWHERE", id="env"
     ),
     pytest.param("sources: [1, 2", "", "not valid YAML at line", id="bad-yaml"),
@@ -268,3 +309,24 @@ def test_web_source_on_kafka_needs_no_record_mapping(tmp_path: Path) -> None:
                 " fields: {email: E}}}\n",
             )
         )
+
+
+def test_csv_options_take_names_and_normalize_the_encoding(tmp_path: Path) -> None:
+    """``tab`` spells a tab, a tab itself stays (not stripped), encodings by their codec name."""
+    body = (
+        "sources:\n"
+        "  erp: {kind: erp, format: csv, record_id: KUNNR, fields: {email: E},\n"
+        "        csv: {delimiter: tab, encoding: Latin-1, quote: none}}\n"
+        "  crm: {kind: crm, format: csv, record_id: Id, fields: {email: E},\n"
+        '        csv: {delimiter: "\\t"}}\n'
+        "  other: " + GOOD_SOURCE + "\n"
+    )
+    settings = load_config(write(tmp_path, body))
+    erp, crm = settings.sources["erp"].csv, settings.sources["crm"].csv
+    assert erp is not None and (erp.delimiter, erp.quote, erp.encoding) == (
+        "\t",
+        "none",
+        "iso8859-1",
+    )
+    assert crm is not None and (crm.delimiter, crm.quote, crm.encoding) == ("\t", '"', "utf-8")
+    assert settings.sources["other"].csv is None  # (the reader's defaults: auto, ", UTF-8)

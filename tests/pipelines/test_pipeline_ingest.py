@@ -24,7 +24,14 @@ import pytest
 from pipeline_helpers import expect, files, manifest, settings_at, snapshot
 
 import pipelines._pool
-from cdp.config import ConfigError, KafkaSettings, Settings, SourceConfig, load_config
+from cdp.config import (
+    ConfigError,
+    CsvSettings,
+    KafkaSettings,
+    Settings,
+    SourceConfig,
+    load_config,
+)
 from cdp.ingest import (
     IngestError,
     IngestInterruptedError,
@@ -48,6 +55,14 @@ from storage import Lakehouse
 
 SOURCES = ("crm", "erp", "web")
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _same_columns(got: Lakehouse, want: Lakehouse, table: str, columns: list[str]) -> None:
+    """``columns`` of ``table`` hold the same rows in both lakehouses (sorted by the first)."""
+    key = columns[0]
+    assert (
+        got.read(table).select(columns).sort(key).equals(want.read(table).select(columns).sort(key))
+    ), table
 
 
 def _ingest_all(
@@ -277,12 +292,7 @@ def test_a_json_array_export_gives_the_tables_of_the_same_messages_as_json_lines
         assert got_rows[table] == want_rows[table], table
     assert got_rows["consent_ledger"]
     columns = ["event_id", "event_type", "occurred_at", "user_id", "properties", "context"]
-    assert (
-        got.read("events")
-        .select(columns)
-        .sort("event_id")
-        .equals(want.read("events").select(columns).sort("event_id"))
-    )
+    _same_columns(got, want, "events", columns)
 
     # each element's payload is its text as written: the web lines themselves, and the CRM
     # contacts pretty-printed
@@ -903,3 +913,86 @@ def test_a_helper_reads_its_own_lines_and_refuses_a_changed_file(
     (stale / "1-0-events.arrow").write_bytes(b"x" * 1024)
     ChunkPool(settings, options, processes=1).close()
     assert not stale.exists()
+
+
+def test_a_semicolon_cp1252_export_gives_the_tables_of_the_utf8_comma_file(
+    generated: GenerationReport, sample_settings: Settings, tmp_path: Path
+) -> None:
+    """The generated CRM contacts as a Windows Excel export (semicolons, cp1252, CRLF) in a
+    source that declares ``csv: {encoding: cp1252}`` (the delimiter found in the header) give
+    the rows of the same contacts as UTF-8 comma CSV, through a helper process: the same
+    events, identity records with the same accented names, consent statements and quarantine.
+    Raw payloads are the export's own bytes, labelled with their charset."""
+    source = files(generated, "crm")[0]
+    table = pl.read_csv(source, infer_schema=False)
+
+    def fits(row: tuple[str | None, ...]) -> bool:
+        try:
+            "".join(v or "" for v in row).encode("cp1252")
+        except UnicodeEncodeError:
+            return False
+        return True
+
+    rows = [row for row in table.rows() if fits(row)]
+    assert len(table) - 50 < len(rows) <= len(table)
+    kept = pl.DataFrame(rows, schema=table.columns, orient="row")
+    assert kept["LastName"].str.contains("[^ -~]").any()  # accented names among them
+    plain = tmp_path / "contacts.csv"
+    kept.write_csv(plain)
+    export = tmp_path / "contacts-excel.csv"
+    export.write_bytes(
+        kept.write_csv(separator=";", line_terminator="\r\n").encode("cp1252")  # type: ignore[union-attr]
+    )
+    crm = sample_settings.sources["crm"]
+    cp1252 = sample_settings.model_copy(
+        update={
+            "sources": {
+                **sample_settings.sources,
+                "crm": crm.model_copy(update={"csv": CsvSettings(encoding="cp1252")}),
+            }
+        }
+    )
+    want_settings = settings_at(sample_settings, tmp_path / "utf8")
+    got_settings = settings_at(cp1252, tmp_path / "cp1252")
+    want = run_ingest(want_settings, "crm", [plain])
+    options = IngestOptions(chunk_rows=100, parse_processes=1, helper_start="wait")
+    got = run_ingest(got_settings, "crm", [export], options=options)
+    assert got.reconciled and want.reconciled
+    assert (got.inputs, got.events, got.quarantined) == (want.inputs, want.events, want.quarantined)
+    assert got.events > len(rows) - 20
+    got_lake, want_lake = (Lakehouse.from_settings(s) for s in (got_settings, want_settings))
+    got_rows, want_rows = snapshot(got_lake), snapshot(want_lake)
+    for name in ("events", "identity_records", "consent_ledger"):
+        assert got_rows[name] == want_rows[name], name
+    assert got_rows["consent_ledger"]
+    names = ["source_record_id", "first_name", "last_name", "street", "city", "phone"]
+    _same_columns(got_lake, want_lake, "identity_records", names)
+    raw = got_lake.read("raw_events")
+    assert set(raw["content_type"]) == {"text/csv; charset=cp1252"}
+    lines = export.read_bytes().split(b"\r\n")[1:]
+    assert sorted(raw["payload"]) == sorted(line for line in lines if line)
+
+
+def test_a_csv_file_without_the_mapped_columns_is_reported_once_without_its_values(
+    sample_settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A file without a header row (its first record read as one) lacks the source's
+    columns: one warning names them (the configuration's names, never the file's values) and
+    every record is quarantined with the reason, nothing lost."""
+    settings = settings_at(sample_settings, tmp_path / "cdp")
+    path = tmp_path / "no-header.csv"
+    path.write_text(
+        "0031C000Zs1,Alain,Barbier,alain.barbier@example.fr,,+41446681800\n"
+        "0031C000Zs2,Zoë,Keller,zoe.keller@example.ch,,+41446681801\n",
+        encoding="utf-8",
+    )
+    with caplog.at_level("WARNING", logger="pipelines._sources"):
+        report = run_ingest(settings, "crm", [path])
+    warnings = [r.getMessage() for r in caplog.records if r.name == "pipelines._sources"]
+    assert len(warnings) == 1
+    assert "no-header.csv: the header has no column Id (record_id)" in warnings[0]
+    assert "its records are quarantined" in warnings[0]
+    assert "barbier" not in warnings[0].lower() and "0031C000Zs1" not in warnings[0]
+    assert report.reconciled and report.quarantined == {"missing_field": 1}
+    quarantine = Lakehouse.from_settings(settings).read("quarantine")
+    assert quarantine["error"].to_list() == ["Id: no Id in the record"]

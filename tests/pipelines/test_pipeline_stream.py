@@ -11,7 +11,7 @@ import orjson
 import polars as pl
 from pipeline_helpers import files, manifest, streaming, wait_for
 
-from cdp.config import Settings
+from cdp.config import CsvSettings, Settings
 from cdp.ingest import IngestReport
 from cdp.landing import LandingEntry, LandingLog, landing_root
 from cdp.synth import GenerationReport
@@ -144,3 +144,41 @@ def test_drop_folders_read_each_file_once(settings: Settings, generated: Generat
     assert lake.count("events") == total
     history = lake.history("raw_events")
     assert any(h.get("operation") == "OPTIMIZE" for h in history)  # small files compacted
+
+
+def test_a_drop_folder_reads_csv_files_in_the_sources_dialect(settings: Settings) -> None:
+    """A tab-separated cp1252 export dropped for a source that declares cp1252: its records
+    with their accented names, raw payloads labelled with the file's type and charset."""
+    crm = settings.sources["crm"]
+    settings = settings.model_copy(
+        update={
+            "sources": {
+                **settings.sources,
+                "crm": crm.model_copy(update={"csv": CsvSettings(encoding="cp1252")}),
+            }
+        }
+    )
+    header = "Id\tFirstName\tLastName\tEmail\tMailingCity\tLastModifiedDate\r\n"
+    rows = [
+        ("0031X1", "Zoë", "Müller", "zoe.mueller@example.ch", "Zürich"),
+        ("0031X2", "François", "Lefèvre", "f.lefevre@example.ch", "Genève"),
+        ("0031X3", "Jörg", "Strauß", "j.strauss@example.de", "Köln"),
+    ]
+    body = "".join("\t".join((*row, "2026-01-02T03:04:05.000+0000")) + "\r\n" for row in rows)
+    drops = settings.base_dir / "drops" / "crm"
+    drops.mkdir(parents=True, exist_ok=True)
+    lake = Lakehouse.from_settings(settings)
+    with streaming(settings):
+        part = drops / ".contacts.tsv.part"
+        part.write_bytes((header + body).encode("cp1252"))
+        part.replace(drops / "contacts.tsv")
+        wait_for(lambda: lake.count("identity_records") == len(rows))
+    identities = lake.read("identity_records").sort("source_record_id")
+    assert identities.select("first_name", "last_name", "city").rows() == [
+        (first, last, city) for _, first, last, _, city in rows
+    ]
+    raw = lake.read("raw_events")
+    assert set(raw["content_type"]) == {"text/tab-separated-values; charset=cp1252"}
+    assert sorted(raw["payload"]) == sorted(
+        line.encode("cp1252") for line in body.split("\r\n")[:-1]
+    )
