@@ -88,6 +88,7 @@ __all__ = [
     "is_input_file",
     "open_reader",
     "read_inputs",
+    "unique_columns",
 ]
 
 logger = logging.getLogger(__name__)
@@ -914,6 +915,29 @@ def find_delimiter(header: str, quote: str | None = '"') -> str:
     return _DELIMITERS[counts.index(best)] if best else ","
 
 
+def unique_columns(names: list[str]) -> tuple[list[str], list[int]]:
+    """Header names made unique, and the positions renamed: a blank name becomes
+    ``column_<n>`` (its 1-based position), a repeated one ``<name>.1``, ``<name>.2``… (as
+    pandas reads such files). A source's mapping names the first column of a name; every
+    column's value is kept (a record is a mapping by name: a repeated name would lose one)."""
+    out: list[str] = []
+    renamed: list[int] = []
+    seen = set(names)
+    taken: set[str] = set()
+    for n, name in enumerate(names):
+        new = name or f"column_{n + 1}"
+        if new in taken:
+            k = 1
+            while f"{new}.{k}" in seen or f"{new}.{k}" in taken:
+                k += 1
+            new = f"{new}.{k}"
+        if new != name:
+            renamed.append(n)
+        taken.add(new)
+        out.append(new)
+    return out, renamed
+
+
 def _codec_name(encoding: str) -> str:
     """The codec's own name (``latin-1`` -> ``iso8859-1``; ``utf-8-sig`` is ``utf-8``)."""
     name = codecs.lookup(encoding).name
@@ -1015,7 +1039,16 @@ class CsvReader(FileReader):
                     f"{self.name}: the header row is not readable CSV ({self._encoding_name})"
                 )
             if fields:
-                self.header = [f.strip() for f in fields]
+                self.header, renamed = unique_columns([f.strip() for f in fields])
+                if renamed:
+                    # (positions only: a file without a header row has a record here)
+                    logger.warning(
+                        "%s: %d header column(s) are blank or repeat an earlier name "
+                        "(column %s): read as column_<n> and <name>.1, <name>.2…",
+                        self.name,
+                        len(renamed),
+                        ", ".join(str(n + 1) for n in renamed),
+                    )
                 return
 
     def _next_record(self) -> tuple[list[str], bytes, int, str | None] | None:

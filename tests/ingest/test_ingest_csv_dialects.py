@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from cdp.ingest import open_reader
-from cdp.ingest.readers import CsvDialect, CsvReader, RawInput, file_format, find_delimiter
+from cdp.ingest.readers import (
+    CsvDialect,
+    CsvReader,
+    RawInput,
+    file_format,
+    find_delimiter,
+    unique_columns,
+)
 
 ROWS = [
     ["Id", "FirstName", "LastName", "City", "Note"],
@@ -174,3 +181,25 @@ def test_a_blank_first_line_does_not_hide_the_header_delimiter(tmp_path: Path) -
     got = _inputs(path)
     assert _values(got) == _rows_of(ROWS)
     assert got[0].ref == "padded.csv:4"  # lines counted from the file's start
+
+
+def test_blank_and_repeated_header_names_keep_every_value(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A record is a mapping by column name: a repeated name would lose a value. Blank names
+    become ``column_<n>``, repeated ones ``<name>.1``… (never a name the header has); the
+    warning gives positions only (a file without a header row would have a record there)."""
+    assert unique_columns(["Id", "Name", "Name", "", "Name.1", "Name"]) == (
+        ["Id", "Name", "Name.2", "column_4", "Name.1", "Name.3"],
+        [2, 3, 5],
+    )
+    path = tmp_path / "report.csv"
+    path.write_bytes(b"Id;Name;Name;City;\r\n7;Acme AG;Jane Roe;Bern;\r\n")
+    with caplog.at_level("WARNING", logger="cdp.ingest.readers"):
+        got = _values(_inputs(path))
+    assert got == [
+        {"Id": "7", "Name": "Acme AG", "Name.1": "Jane Roe", "City": "Bern", "column_5": ""}
+    ]
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "2 header column(s)" in warning and "(column 3, 5)" in warning
+    assert "Name" not in warning.split(":", 1)[1].split("read as")[0]  # positions, no names
