@@ -537,7 +537,7 @@ def ingest(
         list[Path],
         typer.Argument(
             help="Files to ingest (CSV or TSV, JSON lines, Parquet; a .json file that holds a "
-            "JSON array gives one input per element; CSV and JSON may be gzip, bzip2 or xz "
+            "JSON array gives one input per element; CSV and JSON may be gzip, bzip2, xz or zstd "
             "compressed: .jsonl.gz). A CSV file's delimiter is found in its header; its "
             "encoding is the source's csv.encoding (UTF-8)."
         ),

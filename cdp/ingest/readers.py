@@ -30,15 +30,16 @@ the file from the start (byte offsets for CSV and JSON lines, row groups for Par
 ``ref`` is ``<file name>:<line>`` (the physical line a record starts on; JSON arrays: the
 element number; Parquet: the row number).
 
-**Compressed** CSV and JSON lines (``.csv.gz``, ``.jsonl.gz``, ``.json.bz2``, ``.ndjson.xz``:
-gzip, bzip2, xz, as Segment's and RudderStack's archives and most exports come) are read as they
+**Compressed** CSV and JSON lines (``.csv.gz``, ``.jsonl.gz``, ``.json.bz2``, ``.ndjson.xz``,
+``.jsonl.zst``: gzip, bzip2, xz, zstd, as Segment's and RudderStack's archives, warehouse
+unloads and most exports come) are read as they
 are; offsets are then positions in the decompressed data, and a resumed reader decompresses
 from the start up to its position. A compressed file that cannot be read to its end (truncated,
 corrupt, not the compression its name says) gives every line before the damage, then one more
 input rejected ``bad_compression`` that stands for the unreadable rest (empty payload). A
 truncated file's lines are exact up to the cut; corrupt gzip data may only be noticed at the
 end, by its checksum, and the lines decompressed before that may be wrong (its
-``bad_compression`` row says so). Other compressions and archives (``.zst``, ``.zip``,
+``bad_compression`` row says so). Other compressions and archives (``.lz4``, ``.zip``,
 ``.tar.gz``…) and compressed Parquet are refused with an error that names the file.
 """
 
@@ -64,6 +65,7 @@ from typing import IO, Any, Final, cast, overload
 import msgspec
 import numpy as np
 import orjson
+from backports import zstd
 
 from cdp.ingest.errors import InputFileError, UnsupportedSourceError
 from cdp.ingest.outcome import Rejection
@@ -104,11 +106,15 @@ FILE_FORMATS: Final[dict[str, str]] = {
     ".pq": "parquet",
 }
 #: File name suffix -> compression read (the format comes from the suffix before it).
-COMPRESSIONS: Final[dict[str, str]] = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz"}
-#: compressions and archives not read: refused by name rather than read as bytes
-_NOT_READ: Final[dict[str, str]] = {
+COMPRESSIONS: Final[dict[str, str]] = {
+    ".gz": "gzip",
+    ".bz2": "bzip2",
+    ".xz": "xz",
     ".zst": "zstd",
     ".zstd": "zstd",
+}
+#: compressions and archives not read: refused by name rather than read as bytes
+_NOT_READ: Final[dict[str, str]] = {
     ".lz4": "LZ4",
     ".sz": "Snappy",
     ".snappy": "Snappy",
@@ -121,7 +127,7 @@ _NOT_READ: Final[dict[str, str]] = {
 }
 #: what decompressing a damaged file raises (``gzip.BadGzipFile`` and bzip2's errors are
 #: ``OSError``s)
-_DAMAGED: Final = (EOFError, OSError, zlib.error, lzma.LZMAError)
+_DAMAGED: Final = (EOFError, OSError, zlib.error, lzma.LZMAError, zstd.ZstdError)
 _BOM: Final = b"\xef\xbb\xbf"
 #: the bytes that ``bytes.isspace`` takes as white space (a line of them only is blank)
 _BLANKS: Final = frozenset(b" \t\n\r\x0b\x0c")
@@ -227,7 +233,7 @@ def compression_of(path: Path) -> str | None:
     return COMPRESSIONS.get(suffix)
 
 
-_READ_COMPRESSIONS: Final = "gzip (.gz), bzip2 (.bz2) or xz (.xz)"
+_READ_COMPRESSIONS: Final = "gzip (.gz), bzip2 (.bz2), xz (.xz) or zstd (.zst)"
 
 
 def file_format(path: Path, default: str | None = None) -> str:
@@ -269,8 +275,8 @@ def _named_format(path: Path, default: str | None) -> str:
 
 def data_bytes(path: Path) -> int:
     """The bytes of data in ``path``: its size, or the decompressed size of a compressed file
-    (gzip's own record of it where it is plausible, else an estimate: :data:`COMPRESSION_RATIO`
-    times the size)."""
+    (gzip's or zstd's own record of it where it is plausible, else an estimate:
+    :data:`COMPRESSION_RATIO` times the size)."""
     path = Path(path)
     size = path.stat().st_size
     compression = compression_of(path)
@@ -280,6 +286,14 @@ def data_bytes(path: Path) -> int:
         with path.open("rb") as f:  # ISIZE: the last member's size, modulo 2**32
             f.seek(-4, 2)
             recorded = int.from_bytes(f.read(4), "little")
+        if recorded >= size:
+            return recorded
+    if compression == "zstd":
+        with path.open("rb") as f:  # the first frame's content size, when its header has one
+            try:
+                recorded = zstd.get_frame_info(f.read(18)).decompressed_size or 0
+            except zstd.ZstdError:
+                recorded = 0
         if recorded >= size:
             return recorded
     return size * COMPRESSION_RATIO
@@ -468,6 +482,8 @@ class _Input:
     def _reason(self, e: BaseException) -> str:
         if isinstance(e, EOFError):
             return f"the {self.compression} data ends early (a truncated file)"
+        if isinstance(e, zstd.ZstdError) and "Unknown frame descriptor" in str(e):
+            return "the file is not zstd data"
         if isinstance(e, gzip.BadGzipFile) and "Not a gzipped file" in str(e):
             return "the file is not gzip data"
         if isinstance(e, gzip.BadGzipFile):  # CRC check failed, Incorrect length
@@ -488,6 +504,8 @@ def _decompressing(compression: str, raw: IO[bytes]) -> IO[bytes]:
         return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
     if compression == "bzip2":
         return cast(IO[bytes], bz2.BZ2File(raw, "rb"))
+    if compression == "zstd":
+        return cast(IO[bytes], zstd.ZstdFile(raw, "rb"))
     return cast(IO[bytes], lzma.LZMAFile(raw, "rb"))
 
 

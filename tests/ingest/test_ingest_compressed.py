@@ -10,12 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backports import zstd
 
 from cdp.ingest import FilePosition, UnsupportedSourceError, open_reader
 from cdp.ingest.readers import (
+    COMPRESSION_RATIO,
     JsonLinesReader,
     RawInput,
     compression_of,
+    data_bytes,
     file_format,
     is_input_file,
     read_inputs,
@@ -25,9 +28,15 @@ COMPRESS: dict[str, Callable[[bytes], bytes]] = {
     ".gz": gzip.compress,
     ".bz2": bz2.compress,
     ".xz": lzma.compress,
+    ".zst": zstd.compress,
 }
 
-OPEN: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+OPEN: dict[str, Callable[..., Any]] = {
+    ".gz": gzip.open,
+    ".bz2": bz2.open,
+    ".xz": lzma.open,
+    ".zst": zstd.open,
+}
 
 JSONL = (
     b"".join(
@@ -201,11 +210,12 @@ def test_names_tell_the_format_and_the_compression(tmp_path: Path) -> None:
     assert file_format(Path("x.ndjson.xz")) == "jsonl"
     assert file_format(Path("export.gz"), "csv") == "csv"
     assert compression_of(Path("a.jsonl.gz")) == "gzip" and compression_of(Path("a.jsonl")) is None
+    assert compression_of(Path("unload.csv.zst")) == "zstd" == compression_of(Path("a.json.zstd"))
     assert is_input_file(Path("a.json.gz")) and is_input_file(Path("a.csv"))
     assert not is_input_file(Path("a.parquet.gz")) and not is_input_file(Path("a.txt.gz"))
     assert not is_input_file(Path("a.gz"))
     for name, says in (
-        ("events.jsonl.zst", "events.jsonl.zst is zstd-compressed"),
+        ("events.jsonl.lz4", "events.jsonl.lz4 is LZ4-compressed"),
         ("dump.zip", "dump.zip is a ZIP archive"),
         ("dump.tar.gz", "dump.tar.gz is a tar archive"),
         ("rows.parquet.gz", "rows.parquet.gz is a compressed Parquet file"),
@@ -230,3 +240,46 @@ def test_a_compressed_file_is_not_skipped_through(tmp_path: Path) -> None:
         assert len(reader.read_batch(10)) == 10
     finally:
         reader.close()
+
+
+def test_zstd_damage_is_named_and_the_frames_before_it_are_kept(tmp_path: Path) -> None:
+    """zstd (warehouse unloads, ``zstd`` exports): data of another kind and a damaged block
+    each give one ``bad_compression`` input that says which; the lines of the blocks before
+    the damage come exact, the one it cuts as far as it goes."""
+    fake = tmp_path / "c.csv.zst"
+    fake.write_bytes(b"Id,Name\n1,Anna\n")
+    [only] = list(read_inputs(fake))
+    assert only.rejection is not None
+    assert (
+        only.rejection.error == "the file is not zstd data: the file cannot be read from its start"
+    )
+
+    data = b"".join(b'{"n": %d, "pad": "%s"}\n' % (i, b"q" * (i % 89)) for i in range(40_000))
+    packed = bytearray(zstd.compress(data))
+    packed[len(packed) * 2 // 3 : len(packed) * 2 // 3 + 64] = bytes(range(64))
+    path = tmp_path / "unload.jsonl.zst"
+    path.write_bytes(bytes(packed))
+    rows = list(read_inputs(path))
+    plain = data.split(b"\n")
+    good = [r for r in rows if r.rejection is None]
+    assert len(plain) // 3 < len(good) < len(plain) - 1
+    assert all(plain[r.seq - 1] == r.payload for r in good[:-1])
+    assert plain[good[-1].seq - 1].startswith(good[-1].payload)  # (the line the damage cuts)
+    [last] = [r for r in rows if r.rejection is not None]
+    assert last is rows[-1] and last.rejection is not None
+    assert last.rejection.error.startswith("the zstd data is damaged (ZstdError)")
+
+
+def test_the_size_a_zstd_file_records_decides_on_helpers(tmp_path: Path) -> None:
+    """``data_bytes``: the content size in a zstd frame's header; a streamed file that does not
+    record it is estimated at COMPRESSION_RATIO times its size."""
+    data = JSONL * 50
+    whole = tmp_path / "a.jsonl.zst"
+    whole.write_bytes(zstd.compress(data))
+    assert data_bytes(whole) == len(data)
+    streamed = tmp_path / "b.jsonl.zst"
+    with zstd.open(streamed, "wb") as f:  # (written as it comes: no size in the header)
+        f.write(data)
+    assert zstd.get_frame_info(streamed.read_bytes()).decompressed_size is None
+    assert data_bytes(streamed) == streamed.stat().st_size * COMPRESSION_RATIO
+    assert [r.payload for r in read_inputs(streamed)] == [r.payload for r in read_inputs(whole)]
