@@ -142,6 +142,9 @@ class CsvSettings(_Strict):
     ``encoding``: the text encoding of the file (``utf-8``; ``cp1252``, ``latin-1``… for
     exports of older systems). A file that begins with a UTF-8 byte-order mark is UTF-8
     whatever this says (Excel's "CSV UTF-8" files have one).
+    ``header``: whether the first row names the columns (true). Files without one (table
+    extracts of ERP systems) set ``header: false`` and name their ``columns`` in order: the
+    first row is then a record like the others.
     """
 
     # (not stripped: a delimiter may be a tab or a space)
@@ -150,6 +153,8 @@ class CsvSettings(_Strict):
     delimiter: str = "auto"
     quote: str = '"'
     encoding: str = "utf-8"
+    header: bool = True
+    columns: list[str] | None = None
 
     @field_validator("delimiter")
     @classmethod
@@ -195,6 +200,22 @@ class CsvSettings(_Strict):
     def _check_pair(self) -> CsvSettings:
         if self.quote != "none" and self.delimiter == self.quote:
             raise _KeyProblemError("delimiter", "the delimiter and the quote must differ")
+        if self.header and self.columns is not None:
+            raise _KeyProblemError(
+                "columns", "columns name the columns of files without a header row (header: false)"
+            )
+        if not self.header:
+            if not self.columns:
+                raise _KeyProblemError(
+                    "columns", "files without a header row (header: false) need their columns"
+                )
+            names = [c.strip() for c in self.columns]
+            if not all(names):
+                raise _KeyProblemError("columns", "a column name is blank")
+            repeated = sorted({c for c in names if names.count(c) > 1})
+            if repeated:
+                raise _KeyProblemError("columns", f"repeated column name {repeated[0]!r}")
+            object.__setattr__(self, "columns", names)
         return self
 
 
@@ -254,6 +275,20 @@ class SourceConfig(_Strict):
             )
         return value
 
+    def _check_named_columns(self, columns: list[str]) -> None:
+        """Every column the mapping reads is one of ``csv.columns`` (files without a header)."""
+        named = set(columns)
+        wanted: list[tuple[str, str | None]] = [
+            ("record_id", self.record_id),
+            ("updated_at", self.updated_at.column if self.updated_at else None),
+            ("deleted", self.deleted),
+            *((f"fields.{name}", m.column) for name, m in self.fields.items()),
+            *((f"consent.{purpose}", c.column) for purpose, c in self.consent.items()),
+        ]
+        for key, column in wanted:
+            if column is not None and column not in named:
+                raise _KeyProblemError(key, f"column {column!r} is not one of csv.columns")
+
     @model_validator(mode="after")
     def _check_kind(self) -> SourceConfig:
         # Segment messages (over HTTP/files, or a Kafka topic of a web source) carry their own
@@ -263,6 +298,8 @@ class SourceConfig(_Strict):
             raise _KeyProblemError(
                 "csv", f"CSV options apply to CSV files; this source is format {self.format}"
             )
+        if self.csv is not None and self.csv.columns is not None:
+            self._check_named_columns(self.csv.columns)
         if self.kind == "consent":
             # consent statements carry their own subject and fields (cdp.ingest.statements)
             if self.format == "segment":

@@ -124,7 +124,8 @@ def _warn_columns(reader: CsvReader, config: SourceConfig, missing: list[tuple[s
         hint = (
             f". Split at {reader.delimiter!r}, its header has {len(reader.header)} "
             f"column(s): set sources.{config.name}.csv.delimiter if the file uses another "
-            "delimiter; a file without a header row needs one (its first line is read as it)"
+            f"delimiter; a file without a header row needs sources.{config.name}.csv.header: "
+            "false and its columns (its first line was read as the header)"
         )
     logger.warning(
         "%s: the header has no column %s of source %s: %s%s",

@@ -49,7 +49,6 @@ import bz2
 import codecs
 import csv
 import gzip
-import itertools
 import json
 import logging
 import lzma
@@ -901,15 +900,17 @@ _DELIMITERS: Final = (",", ";", "\t", "|")
 class CsvDialect:
     """How a CSV file is written (``sources.<name>.csv`` of ``cdp.yaml``).
 
-    ``delimiter`` None: found in the header row (:func:`find_delimiter`). ``quote`` None: no
+    ``delimiter`` None: found in the first row (:func:`find_delimiter`). ``quote`` None: no
     quoting. ``encoding`` is a Python codec name whose line breaks, delimiters and quotes are
     single ASCII bytes (the configuration checks it); a file that begins with a UTF-8
-    byte-order mark is read as UTF-8 whatever it says.
+    byte-order mark is read as UTF-8 whatever it says. ``columns``: the column names of files
+    without a header row (their first row is a record); None: the first row names them.
     """
 
     delimiter: str | None = None
     quote: str | None = '"'
     encoding: str = "utf-8"
+    columns: tuple[str, ...] | None = None
 
     @classmethod
     def from_settings(cls, settings: Any) -> CsvDialect:
@@ -920,6 +921,7 @@ class CsvDialect:
             delimiter=None if settings.delimiter == "auto" else settings.delimiter,
             quote=None if settings.quote == "none" else settings.quote,
             encoding=settings.encoding,
+            columns=None if settings.header else tuple(settings.columns),
         )
 
 
@@ -963,10 +965,11 @@ def _codec_name(encoding: str) -> str:
 
 
 class CsvReader(FileReader):
-    """CSV with a header row (see the module documentation and :class:`CsvDialect`).
+    """CSV with a header row, or the dialect's ``columns`` (see the module documentation and
+    :class:`CsvDialect`).
 
     ``delimiter`` and ``encoding`` are what the reader uses: the dialect's, or the delimiter
-    found in the header and UTF-8 after a byte-order mark.
+    found in the first row that is not blank, and UTF-8 after a byte-order mark.
     """
 
     format = "csv"
@@ -985,6 +988,7 @@ class CsvReader(FileReader):
         self.dialect = dialect
         self.encoding = _codec_name(dialect.encoding)
         self.delimiter = dialect.delimiter or ","
+        self._probe()
         self._file = _Input(self.path)
         self.compression = self._file.compression
         self._pending: list[bytes] = []
@@ -992,30 +996,37 @@ class CsvReader(FileReader):
         self._seq, self._offset, self._line = 0, 0, 0
         self._rows = self._csv(self._lines())
         self.header: list[str] = []
-        self._read_header()
+        if dialect.columns is not None:
+            self.header = list(dialect.columns)
+        else:
+            self._read_header()
         if position.offset > self._offset:
             self._file.seek(position.offset)
             self._rows = self._csv(self._lines())
             self._seq, self._offset, self._line = position.seq, position.offset, position.line
 
+    def _probe(self) -> None:
+        """The encoding (UTF-8 after a byte-order mark) and, unless declared, the delimiter,
+        from the file's first line that is not blank: the same wherever the reader resumes."""
+        probe = _Input(self.path)
+        try:
+            for n, raw in enumerate(probe.lines()):
+                if n == 0 and raw.startswith(_BOM):
+                    self.encoding = "utf-8"  # (a byte-order mark says so)
+                    raw = raw[len(_BOM) :]
+                text = raw.decode(self.encoding, "replace")
+                if text.strip():
+                    if self.dialect.delimiter is None:
+                        self.delimiter = find_delimiter(text, self.dialect.quote)
+                    return
+        finally:
+            probe.close()
+
     def _csv(self, lines: Iterator[str]) -> Iterator[list[str]]:
-        if self.dialect.delimiter is None and self._offset == 0:
-            lines = self._find_delimiter(lines)
         quote = self.dialect.quote
         if quote is None:
             return csv.reader(lines, delimiter=self.delimiter, quoting=csv.QUOTE_NONE)
         return csv.reader(lines, delimiter=self.delimiter, quotechar=quote)
-
-    def _find_delimiter(self, lines: Iterator[str]) -> Iterator[str]:
-        """Sets :attr:`delimiter` from the first line that is not blank (the header row),
-        and gives back every line."""
-        seen: list[str] = []
-        for text in lines:
-            seen.append(text)
-            if text.strip():
-                self.delimiter = find_delimiter(text, self.dialect.quote)
-                break
-        return itertools.chain(seen, lines)
 
     @property
     def content_type(self) -> str | None:
@@ -1034,10 +1045,9 @@ class CsvReader(FileReader):
         for raw in self._file.lines():
             if first:
                 first = False
-                if raw.startswith(_BOM):
+                if raw.startswith(_BOM):  # (the probe made the encoding UTF-8)
                     self._offset += len(_BOM)
                     raw = raw[len(_BOM) :]
-                    self.encoding = "utf-8"  # (a byte-order mark says so)
             self._pending.append(raw)
             try:
                 text = raw.decode(self.encoding)
@@ -1125,7 +1135,7 @@ class CsvReader(FileReader):
             elif len(fields) != width:
                 rejection = Rejection(
                     "schema",
-                    f"record has {len(fields)} fields, the header has {width}",
+                    f"record has {len(fields)} fields, {self._columns_named_by} has {width}",
                     None,
                     "read",
                 )
@@ -1133,6 +1143,10 @@ class CsvReader(FileReader):
                 value = dict(zip(header, fields, strict=True))
             out.append(RawInput(self._seq, payload, ref, value, rejection))
         return out
+
+    @property
+    def _columns_named_by(self) -> str:
+        return "the header" if self.dialect.columns is None else "csv.columns"
 
     @property
     def _encoding_name(self) -> str:

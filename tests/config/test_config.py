@@ -244,6 +244,34 @@ BAD_FILES = [
         id="csv-unknown-key",
     ),
     pytest.param(
+        "sources: {erp: {kind: erp, format: csv, record_id: KUNNR, fields: {city: ORT01}, "
+        "csv: {header: false}}}",
+        "sources.erp.csv.columns",
+        "need their columns",
+        id="csv-no-header-no-columns",
+    ),
+    pytest.param(
+        "sources: {erp: {kind: erp, format: csv, record_id: KUNNR, fields: {city: ORT01}, "
+        "csv: {columns: [KUNNR, ORT01]}}}",
+        "sources.erp.csv.columns",
+        "header: false",
+        id="csv-columns-with-header",
+    ),
+    pytest.param(
+        "sources: {erp: {kind: erp, format: csv, record_id: KUNNR, fields: {city: ORT01}, "
+        "csv: {header: false, columns: [KUNNR, NAME1]}}}",
+        "sources.erp.fields.city",
+        "column 'ORT01' is not one of csv.columns",
+        id="csv-columns-miss-a-mapped-one",
+    ),
+    pytest.param(
+        "sources: {erp: {kind: erp, format: csv, record_id: KUNNR, fields: {city: ORT01}, "
+        "csv: {header: false, columns: [KUNNR, ORT01, KUNNR]}}}",
+        "sources.erp.csv.columns",
+        "repeated column name 'KUNNR'",
+        id="csv-columns-repeat",
+    ),
+    pytest.param(
         "sources: {web: {kind: web, format: segment, csv: {delimiter: ';'}}}",
         "sources.web.csv",
         "CSV options apply to CSV files",

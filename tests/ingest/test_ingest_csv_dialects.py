@@ -203,3 +203,35 @@ def test_blank_and_repeated_header_names_keep_every_value(
     (warning,) = [r.getMessage() for r in caplog.records]
     assert "2 header column(s)" in warning and "(column 3, 5)" in warning
     assert "Name" not in warning.split(":", 1)[1].split("read as")[0]  # positions, no names
+
+
+def test_a_file_without_a_header_row_reads_with_the_declared_columns(tmp_path: Path) -> None:
+    """``header: false`` (an ERP table extract): the first row is a record, the values are
+    named by the dialect's columns, the delimiter is found in the first row; a record of
+    another width is refused naming csv.columns; resumed anywhere, the same rest, still UTF-8
+    after a byte-order mark."""
+    columns = ("KUNNR", "NAME1", "ORT01", "LAND1")
+    text = '0000100001;Müller AG;Zürich;CH\r\n0000100002;"Dupont; Fils";Genève;CH\r\n'
+    text += "0000100003;Short\r\n0000100004;Kälin GmbH;Chur;CH"
+    path = tmp_path / "KNA1.txt.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    dialect = CsvDialect(encoding="cp1252", columns=columns)
+    got = _inputs(path, dialect)
+    assert [(i.seq, i.ref) for i in got] == [(n, f"KNA1.txt.csv:{n}") for n in range(1, 5)]
+    assert _values(got) == [
+        dict(zip(columns, ("0000100001", "Müller AG", "Zürich", "CH"), strict=True)),
+        dict(zip(columns, ("0000100002", "Dupont; Fils", "Genève", "CH"), strict=True)),
+        None,
+        dict(zip(columns, ("0000100004", "Kälin GmbH", "Chur", "CH"), strict=True)),
+    ]
+    assert got[0].payload == "0000100001;Müller AG;Zürich;CH".encode()  # (no BOM)
+    refused = got[2].rejection
+    assert refused is not None and refused.error == "record has 2 fields, csv.columns has 4"
+    with open_reader(path, dialect=dialect) as reader:
+        positions = [reader.position]
+        while reader.read(1):
+            positions.append(reader.position)
+    for n, position in enumerate(positions):
+        with open_reader(path, position=position, dialect=dialect) as reader:
+            assert isinstance(reader, CsvReader) and reader.encoding == "utf-8"
+            assert _values(reader.read(100)) == _values(got)[n:]

@@ -57,6 +57,12 @@ SOURCES = ("crm", "erp", "web")
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _with_csv(settings: Settings, source: str, csv: CsvSettings) -> Settings:
+    """``settings`` whose ``source`` reads its CSV files in the dialect ``csv``."""
+    config = settings.sources[source].model_copy(update={"csv": csv})
+    return settings.model_copy(update={"sources": {**settings.sources, source: config}})
+
+
 def _same_columns(got: Lakehouse, want: Lakehouse, table: str, columns: list[str]) -> None:
     """``columns`` of ``table`` hold the same rows in both lakehouses (sorted by the first)."""
     key = columns[0]
@@ -943,15 +949,7 @@ def test_a_semicolon_cp1252_export_gives_the_tables_of_the_utf8_comma_file(
     export.write_bytes(
         kept.write_csv(separator=";", line_terminator="\r\n").encode("cp1252")  # type: ignore[union-attr]
     )
-    crm = sample_settings.sources["crm"]
-    cp1252 = sample_settings.model_copy(
-        update={
-            "sources": {
-                **sample_settings.sources,
-                "crm": crm.model_copy(update={"csv": CsvSettings(encoding="cp1252")}),
-            }
-        }
-    )
+    cp1252 = _with_csv(sample_settings, "crm", CsvSettings(encoding="cp1252"))
     want_settings = settings_at(sample_settings, tmp_path / "utf8")
     got_settings = settings_at(cp1252, tmp_path / "cp1252")
     want = run_ingest(want_settings, "crm", [plain])
@@ -996,3 +994,29 @@ def test_a_csv_file_without_the_mapped_columns_is_reported_once_without_its_valu
     assert report.reconciled and report.quarantined == {"missing_field": 1}
     quarantine = Lakehouse.from_settings(settings).read("quarantine")
     assert quarantine["error"].to_list() == ["Id: no Id in the record"]
+
+
+def test_an_erp_extract_without_a_header_row_reads_with_the_configured_columns(
+    generated: GenerationReport, sample_settings: Settings, tmp_path: Path
+) -> None:
+    """The generated SAP customers as a table extract without a header row (tab-separated),
+    for a source that names its columns (``csv: {header: false, columns: [...]}``): every row
+    is a record, and the tables are those of the file with its header."""
+    source = files(generated, "erp")[0]
+    lines = source.read_bytes().splitlines()
+    columns = [c.decode() for c in lines[0].split(b",")]
+    assert "KUNNR" in columns and len(lines) > 50
+    table = pl.read_csv(source, infer_schema=False)
+    extract = tmp_path / "KNA1.csv"
+    extract.write_bytes(table.write_csv(separator="\t", include_header=False).encode())
+    headless = _with_csv(sample_settings, "erp", CsvSettings(header=False, columns=columns))
+    want_settings = settings_at(sample_settings, tmp_path / "header")
+    got_settings = settings_at(headless, tmp_path / "extract")
+    want = run_ingest(want_settings, "erp", [source])
+    got = run_ingest(got_settings, "erp", [extract])
+    assert got.reconciled and (got.inputs, got.events) == (want.inputs, want.events)
+    assert got.inputs == len(table)  # (the first row too: it is a record)
+    got_rows = snapshot(Lakehouse.from_settings(got_settings))
+    want_rows = snapshot(Lakehouse.from_settings(want_settings))
+    for name in ("events", "identity_records"):
+        assert got_rows[name] == want_rows[name], name
