@@ -528,6 +528,11 @@ def _print_ingest(report: IngestReport, *, as_json: bool) -> None:
         f"{verdict}: inputs = events + quarantine + duplicates + already committed "
         f"({report.events_per_second:,.0f} inputs/s)"
     )
+    if report.skipped:
+        out.print(
+            f"{report.skipped:,} inputs were ingested by an earlier run of these files; after a "
+            "change to cdp.yaml, --reprocess reads them again under it"
+        )
 
 
 @app.command()
@@ -556,6 +561,15 @@ def ingest(
             "lines of a CRM/ERP source; else none (0).",
         ),
     ] = None,
+    reprocess: Annotated[
+        bool,
+        typer.Option(
+            "--reprocess",
+            help="Read files already ingested again, under the current cdp.yaml (after a fix "
+            "to the source's mapping or CSV options): records refused before may pass now; "
+            "those already in events count as duplicates. Once per configuration.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Ingest files of a configured source (a Bytewax batch flow; exactly-once, lossless)."""
@@ -577,6 +591,7 @@ def ingest(
             processes=processes,
             progress=update,
             options=options,
+            reprocess=reprocess,
         )
     _print_ingest(report, as_json=as_json)
     if not report.reconciled:

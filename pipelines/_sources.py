@@ -73,9 +73,11 @@ _EPOCH_MS = datetime(1970, 1, 1, tzinfo=UTC)
 _POOL_POLL = timedelta(milliseconds=2)
 
 
-def file_stream(path: Path) -> str:
-    """The stream id (exactly-once unit) of an input file: its absolute path."""
-    return f"file:{Path(path).resolve()}"
+def file_stream(path: Path, label: str | None = None) -> str:
+    """The stream id (exactly-once unit) of an input file: its absolute path, and the
+    ``label`` of a reprocessing run (``pipelines.ingest.reprocess_label``)."""
+    stream = f"file:{Path(path).resolve()}"
+    return f"{stream}@{label}" if label else stream
 
 
 def _now() -> datetime:
@@ -344,15 +346,19 @@ class _FilePart:
 
 
 def file_parts(
-    paths: Sequence[Path], *, default_format: str | None, range_bytes: int
+    paths: Sequence[Path],
+    *,
+    default_format: str | None,
+    range_bytes: int,
+    label: str | None = None,
 ) -> list[_FilePart]:
     """The partitions of ``paths``: JSON-lines files in ranges of ``range_bytes`` (a compressed
-    one whole)."""
+    one whole); ``label`` names a reprocessing run's streams (:func:`file_stream`)."""
     parts: list[_FilePart] = []
     for raw in paths:
         path = Path(raw)
         fmt = file_format(path, default_format)
-        stream = file_stream(path)
+        stream = file_stream(path, label)
         size = path.stat().st_size
         if fmt != "jsonl" or compression_of(path) is not None:
             parts.append(_FilePart(stream, path, fmt, 0, None, size))
@@ -378,10 +384,13 @@ class FileSource(FixedPartitionedSource[Chunk | Outcome, FilePosition]):
         stop: threading.Event | None = None,
         pool: ChunkPool | None = None,
         config: SourceConfig | None = None,
+        label: str | None = None,
     ) -> None:
         self._source = source
         self._config = config
-        parts = file_parts(paths, default_format=default_format, range_bytes=options.range_bytes)
+        parts = file_parts(
+            paths, default_format=default_format, range_bytes=options.range_bytes, label=label
+        )
         self._parts = {part.stream: part for part in parts}
         self._options = options
         self._progress = progress

@@ -8,7 +8,8 @@ Running the same files again adds nothing: every file is a stream whose committe
 the Delta log (``<flow_id>:<table>:file:<path>``), so rows already written are skipped; with
 recovery (the default) a finished file is not even read again. Files are taken to be immutable
 or append-only: a file replaced by other content under the same path is not re-read from the
-start.
+start. ``reprocess=True`` (``cdp ingest --reprocess``) reads them again as new streams named by
+the configuration (:func:`reprocess_label`): after a fix, records refused before may pass.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import bytewax.operators as op
+import orjson
 from bytewax.dataflow import Dataflow
 
 from cdp.config import Settings
@@ -43,6 +45,7 @@ from cdp.ingest import (
     compact_small_files,
     file_format,
 )
+from cdp.ingest.outcome import stable_id
 from cdp.ingest.readers import data_bytes
 from pipelines._flow import (
     check_not_reimported_main,
@@ -65,6 +68,7 @@ __all__ = [
     "build_ingest_flow",
     "default_flow_id",
     "default_parse_processes",
+    "reprocess_label",
     "run_ingest",
 ]
 
@@ -77,6 +81,25 @@ Progress = Callable[[int, int], None]
 def default_flow_id(source: str) -> str:
     """The flow id of ``cdp ingest --source SOURCE``."""
     return f"ingest-{source}"
+
+
+def reprocess_label(settings: Settings, source: str) -> str:
+    """The label of ``cdp ingest --reprocess``: names the configuration that reads the files
+    (the source's, the purpose catalogue and the consent settings).
+
+    A reprocessing run reads files already ingested as new streams (``file:<path>@<label>``):
+    their exactly-once marks, raw and quarantine ids are its own, its records already in
+    ``events`` are duplicates, and records an earlier configuration refused are read anew.
+    The same configuration gives the same label, so a second reprocessing run adds nothing
+    (and one killed midway resumes).
+    """
+    config = settings.source(source)
+    parts = (
+        config.model_dump(mode="json"),
+        {name: p.model_dump(mode="json") for name, p in sorted(settings.purposes.items())},
+        settings.consent.model_dump(mode="json"),
+    )
+    return "config-" + stable_id(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS).decode())[:12]
 
 
 #: JSON lines of a web source below this size are processed in the dataflow alone: helpers take
@@ -159,11 +182,13 @@ def build_ingest_flow(
     progress: Progress | None = None,
     stop: threading.Event | None = None,
     pool: ChunkPool | None = None,
+    label: str | None = None,
 ) -> Dataflow:
     """The batch dataflow over ``paths`` of ``source`` (see the module documentation).
 
     Once ``stop`` is set the sources end early; a later run with the same recovery state
-    continues from there. With a ``pool`` its helper processes process the chunks.
+    continues from there. With a ``pool`` its helper processes process the chunks. ``label``
+    makes the files new streams (:func:`reprocess_label`).
     """
     options = options or IngestOptions()
     files = _check(settings, source, paths)
@@ -188,6 +213,7 @@ def build_ingest_flow(
             stop=stop,
             pool=pool,
             config=settings.source(source),
+            label=label,
         ),
     )
     process_and_sink(chunks, processor=Processor(settings, options), writer=writer, options=options)
@@ -206,6 +232,7 @@ class _Job:
     workers: int
     recovery_dir: Path | None
     addresses: list[str]
+    label: str | None = None
 
 
 def _run_process(job: _Job, process_id: int, results: Any) -> None:
@@ -229,6 +256,7 @@ def _run_process(job: _Job, process_id: int, results: Any) -> None:
         lakehouse=lakehouse,
         writer=writer,
         stop=stop,
+        label=job.label,
     )
     with stop_on_signals(stop):
         run_flow(
@@ -254,8 +282,14 @@ def run_ingest(
     progress: Progress | None = None,
     flow_id: str | None = None,
     options: IngestOptions | None = None,
+    reprocess: bool = False,
 ) -> IngestReport:
     """Ingest ``paths`` of ``source`` into the lakehouse; what it read and wrote.
+
+    ``reprocess``: read files already ingested again, under the current configuration (after
+    a fix: a mapping, a CSV encoding), as new streams (:func:`reprocess_label`): records refused
+    before may now pass; those already in ``events`` count as duplicates. Their earlier
+    ``quarantine`` rows stay, as the record of that run.
 
     ``workers`` worker threads per process share the files (and the byte ranges of big
     JSON-lines files); ``processes`` > 1 runs a local Bytewax cluster of that many processes
@@ -302,6 +336,7 @@ def run_ingest(
             writer=writer,
             stop=stop,
             pool=pool,
+            label=reprocess_label(settings, source) if reprocess else None,
         )
     finally:
         if pool is not None:
@@ -325,6 +360,7 @@ def _run(
     writer: DeltaWriter,
     stop: threading.Event,
     pool: ChunkPool | None,
+    label: str | None,
 ) -> IngestReport:
     flow = build_ingest_flow(
         settings,
@@ -337,11 +373,15 @@ def _run(
         progress=progress,
         stop=stop,
         pool=pool,
+        label=label,
     )
     temporary = recovery and recovery_dir is None
     if temporary:
         parts = file_parts(
-            files, default_format=_default_format(settings, source), range_bytes=options.range_bytes
+            files,
+            default_format=_default_format(settings, source),
+            range_bytes=options.range_bytes,
+            label=label,
         )
         recovery_dir = default_recovery_dir(settings, flow_id, [p.stream for p in parts])
     recovery_dir = recovery_dir if recovery else None
@@ -366,7 +406,7 @@ def _run(
         else:
             others = _run_cluster(
                 flow,
-                _Job(settings, source, files, flow_id, options, workers, recovery_dir, []),
+                _Job(settings, source, files, flow_id, options, workers, recovery_dir, [], label),
                 processes,
                 stats,
             )

@@ -247,7 +247,22 @@ def test_ingest_generated_files_reconciles(tmp_path: Path) -> None:
     web_report = json.loads(cdp("ingest", "-s", "web", *web, "--json", config=config).stdout)
     assert web_report["inputs"] == manifest["web_lines"]
     assert sum(web_report["quarantined"].values()) >= manifest["web_bad_lines"]
-    again = json.loads(cdp("ingest", "-s", "crm", *crm, "--json", config=config).stdout)
-    assert again["events"] == 0  # a rerun writes nothing twice
+    again = cdp("ingest", "-s", "crm", *crm, config=config)
+    assert again.returncode == 0, again.stderr
+    assert "--reprocess reads them again" in again.stdout  # a rerun writes nothing twice
+    assert "events written             │ 0" in again.stdout
+    # --reprocess reads them again, as new inputs: nothing new under the same configuration,
+    # and once per configuration
+    first = json.loads(
+        cdp("ingest", "-s", "crm", *crm, "--reprocess", "--json", config=config).stdout
+    )
+    assert (first["inputs"], first["events"], first["skipped"]) == (report["inputs"], 0, 0)
+    assert first["duplicates"] == report["events"]
+    assert first["quarantined"] == report["quarantined"]
+    assert first["rows"]["raw_events"] == report["inputs"]  # received again, as new inputs
+    second = json.loads(
+        cdp("ingest", "-s", "crm", *crm, "--reprocess", "--json", config=config).stdout
+    )
+    assert second["events"] == 0 and not second["rows"].get("raw_events")  # nothing again
     lakehouse = Lakehouse(tmp_path / "lakehouse")
     assert lakehouse.count("events") == report["events"] + web_report["events"]

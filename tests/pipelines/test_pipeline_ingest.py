@@ -49,6 +49,7 @@ from pipelines.ingest import (
     AUTO_HELPERS_RECORD_MIN_BYTES,
     build_ingest_flow,
     default_parse_processes,
+    reprocess_label,
     run_ingest,
 )
 from storage import Lakehouse
@@ -1020,3 +1021,45 @@ def test_an_erp_extract_without_a_header_row_reads_with_the_configured_columns(
     want_rows = snapshot(Lakehouse.from_settings(want_settings))
     for name in ("events", "identity_records"):
         assert got_rows[name] == want_rows[name], name
+
+
+def test_reprocess_reads_records_a_fixed_configuration_accepts(
+    generated: GenerationReport, sample_settings: Settings, tmp_path: Path
+) -> None:
+    """A cp1252 export ingested while the source said UTF-8: its accented records are
+    quarantined. With the encoding fixed, a plain rerun adds nothing (exactly-once); a
+    reprocessing run reads the file as new inputs: the refused records become events, the
+    others are duplicates, and it runs once per configuration. The first run's quarantine rows
+    stay as its record; each run's raw rows have their own ids."""
+    source = files(generated, "crm")[0]
+    table = pl.read_csv(source, infer_schema=False)
+    text = table.write_csv(separator=";")
+    data = text.encode("cp1252", "replace")
+    export = tmp_path / "contacts.csv"
+    export.write_bytes(data)
+    accented = sum(1 for line in data.splitlines()[1:] if not line.isascii())
+    assert accented > 10
+
+    utf8 = settings_at(sample_settings, tmp_path / "cdp")
+    fixed = _with_csv(utf8, "crm", CsvSettings(encoding="cp1252"))
+    first = run_ingest(utf8, "crm", [export])
+    assert first.quarantined == {"bad_encoding": accented}
+    rerun = run_ingest(fixed, "crm", [export])
+    assert (rerun.skipped, rerun.events) == (first.inputs, 0)
+
+    assert reprocess_label(fixed, "crm") == reprocess_label(fixed.model_copy(), "crm")
+    assert reprocess_label(fixed, "crm") != reprocess_label(utf8, "crm")
+    again = run_ingest(fixed, "crm", [export], reprocess=True)
+    assert again.reconciled and again.quarantined == {}
+    assert (again.events, again.duplicates) == (accented, first.events)
+    once_more = run_ingest(fixed, "crm", [export], reprocess=True)
+    assert once_more.events == 0 and "raw_events" not in once_more.rows
+
+    lake = Lakehouse.from_settings(fixed)
+    assert lake.count("events") == first.inputs
+    names = lake.read("identity_records")["last_name"].to_list()
+    assert any(not name.isascii() for name in names if name)  # decoded as cp1252 now
+    quarantine = lake.read("quarantine")
+    assert quarantine.height == accented  # the first run's record of what it refused
+    raw = lake.read("raw_events")
+    assert raw.height == 2 * first.inputs and raw["raw_id"].n_unique() == raw.height
